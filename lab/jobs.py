@@ -1,0 +1,410 @@
+"""Training jobs: a bounded queue, worker threads, live progress, stop and continue.
+
+A page never trains. It submits a spec to the process-wide `JobManager`,
+which records a run in the `Store`, queues the job, and trains it in a
+worker thread. The worker reports through a lock-protected `Progress`
+(read by any number of browsers) and writes every finished epoch to the
+store, so closing a browser loses nothing and a crashed process leaves
+runs the next start marks as interrupted.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import gc
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import keras
+
+from lab import advice, data, prepare
+from lab.build import build_model, compile_model
+from lab.device import device_name
+from lab.spec import ModelSpec, TrainSpec
+from lab.store import Store, data_home, spec_json
+from lab.summary import layer_table, total_params, validate
+
+SAMPLES_PER_EPOCH = 50  # points of the live in-epoch line
+CHECKPOINT_EVERY_S = 20.0  # save the model at an epoch end when this long has passed
+
+
+class JobRejected(ValueError):
+    """The job cannot be queued; the message says why and what to change."""
+
+
+class QueueFull(JobRejected):
+    """Every running and waiting place is taken."""
+
+
+class Progress:
+    """What a running job has done so far, safe to read from any thread.
+
+    The worker calls `update`, `add_epoch` and `add_sample`; pages call
+    `snapshot`, which returns plain copies.
+    """
+
+    def __init__(self, epochs: int, initial_epoch: int = 0):
+        self._lock = threading.Lock()
+        self._state = {
+            "status": "queued", "epoch": initial_epoch, "epochs": epochs, "batch": 0, "batches": 0,
+            "images_per_s": 0.0, "eta_s": None, "history": [], "samples": [], "advice": None,
+            "test_loss": None, "test_acc": None, "error": None, "device": None, "seconds": 0.0,
+            "message": "",
+        }
+
+    def update(self, **values) -> None:
+        """Set some fields."""
+        with self._lock:
+            self._state.update(values)
+
+    def add_epoch(self, row: dict) -> None:
+        """Append a finished epoch."""
+        with self._lock:
+            self._state["history"].append(dict(row))
+
+    def add_sample(self, row: dict) -> None:
+        """Append an in-epoch point of the live line."""
+        with self._lock:
+            self._state["samples"].append(dict(row))
+
+    def snapshot(self) -> dict:
+        """A deep copy of the state."""
+        with self._lock:
+            return copy.deepcopy(self._state)
+
+    def position(self) -> tuple[int, int]:
+        """(current epoch, planned epochs), cheaply: called during training."""
+        with self._lock:
+            return self._state["epoch"], self._state["epochs"]
+
+
+@dataclass
+class Job:
+    """One training request; ``id`` is the id of its run in the store."""
+
+    id: int
+    owner: str
+    model: ModelSpec
+    train: TrainSpec
+    initial_epoch: int = 0
+    resume_path: str | None = None
+    progress: Progress = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _Reporter(keras.callbacks.Callback):
+    """Keras callback: counts batches, samples the live line, obeys Stop, records epochs."""
+
+    def __init__(self, job: Job, store: Store, steps: int, batch_size: int, on_epoch):
+        super().__init__()
+        self.job, self.store, self.steps, self.batch_size = job, store, steps, batch_size
+        self.every = max(1, steps // SAMPLES_PER_EPOCH)
+        self.on_epoch = on_epoch
+        self.nan = False
+        self.batch = 0
+        self.t_epoch = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batch = 0
+        self.t_epoch = time.perf_counter()
+        self.job.progress.update(epoch=epoch + 1, batch=0, batches=self.steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batch += 1
+        if self.job.stop_event.is_set():
+            self.model.stop_training = True
+        if self.batch % self.every and self.batch != self.steps:
+            return
+        loss = float(logs["loss"])
+        elapsed = time.perf_counter() - self.t_epoch
+        rate = self.batch * self.batch_size / max(elapsed, 1e-9)
+        epoch, epochs = self.job.progress.position()
+        left = (self.steps - self.batch) + self.steps * (epochs - epoch)
+        self.job.progress.update(batch=self.batch, images_per_s=rate,
+                                 eta_s=left * self.batch_size / max(rate, 1e-9))
+        self.job.progress.add_sample({"epoch": epoch - 1 + self.batch / self.steps,
+                                      "loss": loss, "accuracy": float(logs.get("accuracy", math.nan))})
+        if not math.isfinite(loss):
+            self.nan = True
+            self.model.stop_training = True
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.job.stop_event.is_set() or self.nan:
+            self.model.stop_evaluating = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.batch < self.steps:
+            return  # a stopped, unfinished epoch is not a finished one
+        row = {k: float(v) for k, v in (logs or {}).items()
+               if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        row["seconds"] = time.perf_counter() - self.t_epoch
+        row["epoch"] = epoch + 1
+        self.store.add_epoch(self.job.id, epoch + 1, row)
+        self.job.progress.add_epoch(row)
+        self.on_epoch(epoch + 1, self.model)
+
+
+class JobManager:
+    """Runs training jobs from a bounded first-in-first-out queue.
+
+    Args:
+        store: where runs and epochs are recorded.
+        max_running: jobs trained at once (``$LAB_MAX_JOBS``, default 1).
+        max_waiting: jobs allowed to wait (``$LAB_QUEUE_SIZE``, default 8).
+        model_dir: where ``run_<id>.keras`` files go (default ``data_home()/trained``).
+
+    Creating a manager marks runs left active by a dead process as interrupted.
+
+    Example:
+        >>> manager = JobManager(Store(tmp_path / "runs.sqlite"))
+        >>> job = manager.submit(preset.model, preset.train, owner="ada")
+        >>> manager.wait(job.id)["status"]
+        'finished'
+    """
+
+    def __init__(self, store: Store, max_running: int | None = None, max_waiting: int | None = None,
+                 model_dir: Path | str | None = None):
+        self.store = store
+        self.max_running = max_running or int(os.environ.get("LAB_MAX_JOBS", "1"))
+        self.max_waiting = max_waiting if max_waiting is not None else int(os.environ.get("LAB_QUEUE_SIZE", "8"))
+        self.model_dir = Path(model_dir) if model_dir else data_home() / "trained"
+        self.model_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._waiting: list[Job] = []
+        self._running: list[Job] = []
+        self._jobs: dict[int, Job] = {}
+        self.interrupted = store.mark_interrupted()
+
+    # ---- asking -------------------------------------------------------------
+
+    def submit(self, model: ModelSpec, train: TrainSpec, owner: str, comment: str = "") -> Job:
+        """Check, record and queue a new run; returns its `Job`.
+
+        Raises:
+            JobRejected: the spec cannot be trained (message lists every problem).
+            QueueFull: no place is free; try again when a job ends.
+        """
+        problems = validate(model, train)
+        if problems:
+            raise JobRejected(" ".join(problems))
+        rows, _ = layer_table(model, data.DATASETS[train.dataset].input_shape)
+        with self._lock:
+            self._check_room()
+            run_id = self.store.create_run(
+                owner=owner, dataset=train.dataset, network=model.name, architecture=model.architecture(),
+                activations=model.activations(), spec_json=spec_json(model), train_json=spec_json(train),
+                seed=train.seed, params=total_params(rows), status="queued", epochs_planned=train.epochs,
+                comment=comment)
+            job = Job(run_id, owner, model, train, progress=Progress(train.epochs))
+            self._enqueue(job)
+        return job
+
+    def continue_run(self, run_id: int, more_epochs: int, owner: str) -> Job:
+        """Train a recorded run for ``more_epochs`` more, from its saved weights and
+        optimizer state; the new epochs extend the same history.
+
+        Raises:
+            JobRejected: the run is active, has no saved model, or ``more_epochs`` < 1.
+        """
+        run = self.store.run(run_id)
+        if run is None:
+            raise JobRejected(f"There is no run {run_id}.")
+        if more_epochs < 1:
+            raise JobRejected("Continue for at least 1 more epoch.")
+        if run["status"] in ("queued", "running") and run_id in self._jobs:
+            raise JobRejected(f"Run {run_id} is still {run['status']}: wait for it to end first.")
+        path = run.get("model_path")
+        if not path or not Path(path).is_file() or run.get("saved_epoch") is None:
+            raise JobRejected(f"Run {run_id} has no saved model to continue from "
+                              "(it ended before finishing an epoch, or its file was removed).")
+        start = int(run["saved_epoch"])
+        model = ModelSpec.from_dict(json.loads(run["spec_json"]))
+        train = TrainSpec.from_dict(json.loads(run["train_json"]))
+        train = replace(train, epochs=start + more_epochs)
+        with self._lock:
+            self._check_room()
+            self.store.drop_epochs_after(run_id, start)
+            self.store.update_run(run_id, status="queued", epochs_planned=train.epochs,
+                                  train_json=spec_json(train), message="")
+            job = Job(run_id, owner, model, train, initial_epoch=start, resume_path=path,
+                      progress=Progress(train.epochs, start))
+            job.progress.update(history=self.store.epochs(run_id))
+            self._enqueue(job)
+        return job
+
+    def stop(self, job_id: int, who: str) -> None:
+        """Stop a job (only its owner may): a waiting job leaves the queue; a running
+        one ends within one batch, keeping its epochs and model.
+
+        Raises:
+            PermissionError: ``who`` did not start it.
+        """
+        job = self._jobs.get(job_id)
+        if job is None:
+            return
+        if who != job.owner:
+            raise PermissionError(f"Only {job.owner}, who started run {job_id}, can stop it.")
+        with self._lock:
+            if job in self._waiting:
+                self._waiting.remove(job)
+                self.store.update_run(job_id, status="stopped", message="Stopped before it started.")
+                job.progress.update(status="stopped")
+                job.done.set()
+                return
+        job.stop_event.set()
+
+    # ---- looking --------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job | None:
+        """The job with this id, if this process has seen it."""
+        return self._jobs.get(job_id)
+
+    def active(self) -> list[Job]:
+        """Running jobs, then waiting ones in queue order."""
+        with self._lock:
+            return list(self._running) + list(self._waiting)
+
+    def place(self, job_id: int) -> int:
+        """0 when running, 1.. for a place in line, -1 when not active."""
+        with self._lock:
+            if any(j.id == job_id for j in self._running):
+                return 0
+            for i, j in enumerate(self._waiting, start=1):
+                if j.id == job_id:
+                    return i
+        return -1
+
+    def wait(self, job_id: int, timeout: float | None = None) -> dict:
+        """Block until the job ends (for scripts and tests); returns its progress."""
+        job = self._jobs[job_id]
+        job.done.wait(timeout)
+        return job.progress.snapshot()
+
+    # ---- inside -----------------------------------------------------------------
+
+    def _check_room(self) -> None:
+        if len(self._running) >= self.max_running and len(self._waiting) >= self.max_waiting:
+            raise QueueFull(f"The queue is full: {len(self._running)} running and "
+                            f"{len(self._waiting)} waiting. Try again when a job ends, or ask the "
+                            "teacher to raise LAB_QUEUE_SIZE.")
+
+    def _enqueue(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        self._waiting.append(job)
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._waiting and len(self._running) < self.max_running:
+            job = self._waiting.pop(0)
+            self._running.append(job)
+            threading.Thread(target=self._work, args=(job,), name=f"train-{job.id}", daemon=True).start()
+
+    def _finish(self, job: Job) -> None:
+        with self._lock:
+            self._running.remove(job)
+            self._pump()
+        job.done.set()
+
+    def _work(self, job: Job) -> None:
+        try:
+            Trainer(job, self.store, self.model_dir).run()
+        except Exception as exc:  # the run is recorded as failed with the reason
+            job.progress.update(status="failed", error=str(exc))
+            self.store.update_run(job.id, status="failed", message=str(exc)[:2000])
+        finally:
+            gc.collect()
+            self._finish(job)
+
+
+class Trainer:
+    """Does the work of one job in the worker thread."""
+
+    def __init__(self, job: Job, store: Store, model_dir: Path):
+        self.job, self.store = job, store
+        self.path = model_dir / f"run_{job.id}.keras"
+        self.last_save = time.perf_counter()
+
+    def run(self) -> None:
+        job, train, store = self.job, self.job.train, self.store
+        t0 = time.perf_counter()
+        device = device_name()
+        job.progress.update(status="running", device=device, message="Loading data")
+        store.update_run(job.id, status="running", device=device)
+        keras.utils.set_random_seed(train.seed + job.initial_epoch)
+        ds = data.load(train.dataset)
+        problems = validate(job.model, train, n_train=len(ds.x_train))
+        if problems:
+            raise JobRejected(" ".join(problems))
+        arr = prepare.arrays(ds, job.model, train)
+        if job.resume_path:
+            net = keras.models.load_model(job.resume_path)
+        else:
+            net = compile_model(build_model(job.model, ds.input_shape), train)
+        steps = math.ceil(len(arr.x_fit) / train.batch_size)
+        reporter = _Reporter(job, store, steps, train.batch_size, self._epoch_done)
+        callbacks = [reporter]
+        if train.early_stopping:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor="val_accuracy", patience=train.early_stopping, restore_best_weights=train.keep_best))
+        best = _BestKeeper() if train.keep_best else None
+        if best:
+            callbacks.append(best)
+        job.progress.update(message="Training")
+        validation = (arr.x_val, arr.y_val) if arr.x_val is not None else None
+        net.fit(arr.x_fit, arr.y_fit, batch_size=train.batch_size, epochs=train.epochs,
+                initial_epoch=job.initial_epoch, validation_data=validation, callbacks=callbacks,
+                verbose=0, shuffle=True)
+        if best and best.weights is not None:
+            net.set_weights(best.weights)
+        history = job.progress.snapshot()["history"]
+        done = history[-1]["epoch"] if history else job.initial_epoch
+        if done > job.initial_epoch or not job.resume_path:
+            self._save(net, done)
+        fields = {"duration_s": self._duration(t0)}
+        if reporter.nan:
+            status, message = "diverged", advice.NAN_ADVICE
+        else:
+            job.progress.update(message="Testing")
+            test = net.evaluate(arr.x_test, arr.y_test, batch_size=512, verbose=0, return_dict=True)
+            fields.update(test_loss=float(test["loss"]), test_acc=float(test["accuracy"]))
+            job.progress.update(test_loss=fields["test_loss"], test_acc=fields["test_acc"])
+            status = "stopped" if job.stop_event.is_set() else "finished"
+            message = "Stopped by its owner." if status == "stopped" else ""
+        job.progress.update(status=status, message=message, seconds=fields["duration_s"])
+        store.update_run(job.id, status=status, message=message, **fields)
+
+    def _duration(self, t0: float) -> float:
+        before = self.store.run(self.job.id).get("duration_s") if self.job.resume_path else 0
+        return (before or 0) + time.perf_counter() - t0
+
+    def _epoch_done(self, epoch: int, net) -> None:
+        history = self.job.progress.snapshot()["history"]
+        self.job.progress.update(advice=advice.diagnose(history))
+        if time.perf_counter() - self.last_save >= CHECKPOINT_EVERY_S and epoch < self.job.train.epochs:
+            self._save(net, epoch)
+
+    def _save(self, net, epoch: int) -> None:
+        tmp = self.path.with_name(self.path.stem + ".tmp.keras")
+        net.save(tmp)
+        os.replace(tmp, self.path)
+        self.last_save = time.perf_counter()
+        self.store.update_run(self.job.id, model_path=str(self.path), saved_epoch=epoch)
+
+
+class _BestKeeper(keras.callbacks.Callback):
+    """Remembers the weights of the epoch with the best validation accuracy."""
+
+    def __init__(self):
+        super().__init__()
+        self.best, self.weights = -1.0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        acc = (logs or {}).get("val_accuracy")
+        if acc is not None and acc > self.best:
+            self.best, self.weights = float(acc), self.model.get_weights()

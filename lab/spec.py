@@ -1,0 +1,251 @@
+"""Plain-data descriptions of a network and of how to train it.
+
+A spec holds names and numbers, never Keras objects, so it can be shown in a
+page, saved as JSON with every run, and rebuilt later. `lab.build` turns a
+spec into a Keras model; `lab.summary` explains its shapes and parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+# Which fields each layer kind uses, in the order a form shows them.
+LAYERS: dict[str, tuple[str, ...]] = {
+    "Dense": ("units", "activation"),
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
+    "MaxPooling2D": ("pool_size", "padding"),
+    "AveragePooling2D": ("pool_size", "padding"),
+    "Dropout": ("rate",),
+    "Flatten": (),
+    "BatchNormalization": (),
+    "LeakyReLU": ("negative_slope",),
+    "Activation": ("activation",),
+}
+
+ACTIVATIONS = ("relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu",
+               "gelu", "swish", "softplus")
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam")
+LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy",
+          "binary_crossentropy", "mse")
+PADDINGS = ("valid", "same")
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "models" / "presets"
+
+
+class SpecError(ValueError):
+    """A spec that cannot be read: the message says which field and why."""
+
+
+@dataclass
+class LayerSpec:
+    """One layer. Only the fields listed for its kind in `LAYERS` matter.
+
+    Example:
+        >>> LayerSpec("Dense", units=10, activation="softmax").label()
+        'Dense(10, softmax)'
+    """
+
+    kind: str
+    units: int = 32
+    filters: int = 32
+    kernel_size: int = 3
+    strides: int = 1
+    pool_size: int = 2
+    padding: str = "valid"
+    activation: str = "relu"
+    rate: float = 0.2
+    negative_slope: float = 0.3
+
+    def used(self) -> dict:
+        """The kind and the fields this kind uses, as a plain dict."""
+        return {"kind": self.kind, **{k: getattr(self, k) for k in LAYERS.get(self.kind, ())}}
+
+    def label(self) -> str:
+        """A short readable name such as ``Conv2D(32, 3x3, relu)``."""
+        k = self.kind
+        if k == "Dense":
+            return f"Dense({self.units}, {self.activation})"
+        if k == "Conv2D":
+            extra = "" if self.padding == "valid" else ", same"
+            extra += "" if self.strides == 1 else f", stride {self.strides}"
+            return f"Conv2D({self.filters}, {self.kernel_size}x{self.kernel_size}{extra}, {self.activation})"
+        if k in ("MaxPooling2D", "AveragePooling2D"):
+            extra = "" if self.padding == "valid" else ", same"
+            return f"{k}({self.pool_size}x{self.pool_size}{extra})"
+        if k == "Dropout":
+            return f"Dropout({self.rate:g})"
+        if k == "LeakyReLU":
+            return f"LeakyReLU({self.negative_slope:g})"
+        if k == "Activation":
+            return f"Activation({self.activation})"
+        return k
+
+
+@dataclass
+class ModelSpec:
+    """A network: a name and a stack of layers (the input is the dataset's)."""
+
+    name: str = "my network"
+    layers: list[LayerSpec] = field(default_factory=list)
+    description: str = ""
+
+    def activations(self) -> str:
+        """The activations in order, e.g. ``relu, relu, softmax`` (the workshop column)."""
+        names = []
+        for layer in self.layers:
+            if layer.kind in ("Dense", "Conv2D", "Activation"):
+                names.append(layer.activation)
+            elif layer.kind == "LeakyReLU":
+                names.append("leaky_relu")
+        return ", ".join(names)
+
+    def architecture(self) -> str:
+        """The layers as one line, e.g. ``Flatten > Dense(512, relu) > ...``."""
+        return " > ".join(layer.label() for layer in self.layers)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict holding only the fields each layer uses."""
+        return {"name": self.name, "description": self.description,
+                "layers": [layer.used() for layer in self.layers]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSpec":
+        """Read a dict written by `to_dict` (or by hand); raises `SpecError`."""
+        if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
+            raise SpecError("A model spec needs a list called 'layers'.")
+        layers = [_layer_from_dict(i + 1, item) for i, item in enumerate(data["layers"])]
+        return cls(name=str(data.get("name", "my network")), layers=layers,
+                   description=str(data.get("description", "")))
+
+
+@dataclass
+class TrainSpec:
+    """How to train: data, optimizer and loop settings, and the seed.
+
+    ``train_limit`` uses only the first N training images (0 = all of them),
+    which keeps classroom demos short. ``early_stopping`` is a patience in
+    epochs (0 = off); ``keep_best`` keeps the weights of the epoch with the
+    best validation accuracy.
+    """
+
+    dataset: str = "mnist"
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    loss: str = "categorical_crossentropy"
+    batch_size: int = 128
+    epochs: int = 5
+    validation_split: float = 0.1
+    seed: int = 42
+    train_limit: int = 0
+    early_stopping: int = 0
+    keep_best: bool = False
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of every setting."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainSpec":
+        """Read settings, converting text to numbers; raises `SpecError`."""
+        if not isinstance(data, dict):
+            raise SpecError("Training settings must be a dict of name: value.")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise SpecError(f"Unknown training setting(s): {', '.join(unknown)}.")
+        values = {}
+        for name, value in data.items():
+            default = getattr(cls, name)
+            values[name] = _coerce(name.replace("_", " "), value, type(default))
+        return cls(**values)
+
+
+def _coerce(label: str, value, kind: type):
+    """Turn user text or JSON into ``kind``, or raise a readable SpecError."""
+    if kind is bool:
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if kind is str:
+        return str(value)
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise SpecError(f"The {label} must be a number, but '{value}' is not one.") from None
+    if not math.isfinite(number):
+        raise SpecError(f"The {label} must be a finite number, not {value}.")
+    if kind is int:
+        if number != int(number):
+            raise SpecError(f"The {label} must be a whole number, not {value}.")
+        return int(number)
+    return number
+
+
+def parse_number(label: str, text, integer: bool = False):
+    """Read a number a user typed, e.g. ``parse_number("learning rate", "1e-3")``.
+
+    Raises:
+        SpecError: with a message such as "The learning rate must be a number".
+    """
+    return _coerce(label, text, int if integer else float)
+
+
+def _layer_from_dict(position: int, data) -> LayerSpec:
+    if not isinstance(data, dict) or "kind" not in data:
+        raise SpecError(f"Layer {position} needs a 'kind' such as Dense or Conv2D.")
+    kind = str(data["kind"])
+    if kind not in LAYERS:
+        raise SpecError(f"Layer {position}: unknown kind '{kind}'. Choose one of: {', '.join(LAYERS)}.")
+    values = {"kind": kind}
+    for name in LAYERS[kind]:
+        if name in data:
+            default = getattr(LayerSpec, name)
+            values[name] = _coerce(f"{name.replace('_', ' ')} of layer {position} ({kind})",
+                                   data[name], type(default))
+    return LayerSpec(**values)
+
+
+def with_layer(spec: ModelSpec, index: int, layer: LayerSpec | None) -> ModelSpec:
+    """A copy of ``spec`` with layer ``index`` replaced (or removed when ``layer`` is None)."""
+    layers = list(spec.layers)
+    if layer is None:
+        del layers[index]
+    else:
+        layers[index] = layer
+    return replace(spec, layers=layers)
+
+
+@dataclass
+class Preset:
+    """A classic network with the training settings it is known for."""
+
+    key: str
+    model: ModelSpec
+    train: TrainSpec
+
+
+def load_presets(folder: Path | str = PRESET_DIR) -> dict[str, Preset]:
+    """Read every ``*.json`` preset in ``folder``, keyed by file name.
+
+    Example:
+        >>> presets = load_presets()
+        >>> presets["mlp_512_512"].train.optimizer
+        'rmsprop'
+    """
+    presets = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        data = json.loads(path.read_text())
+        presets[path.stem] = Preset(path.stem, ModelSpec.from_dict(data),
+                                    TrainSpec.from_dict(data.get("train", {})))
+    return presets
+
+
+def dumps(model: ModelSpec, train: TrainSpec | None = None) -> str:
+    """Model (and optional training settings) as indented JSON, the preset format."""
+    data = model.to_dict()
+    if train is not None:
+        data["train"] = train.to_dict()
+    return json.dumps(data, indent=2)
