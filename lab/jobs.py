@@ -280,6 +280,30 @@ class JobManager:
                     return i
         return -1
 
+    def view(self, run_id: int) -> dict | None:
+        """Everything a page shows about a run: its record, live progress when this
+        process is training it (else rebuilt from the store), and its place in line.
+
+        Returns None for an unknown run.
+        """
+        run = self.store.run(run_id)
+        if run is None:
+            return None
+        job = self._jobs.get(run_id)
+        if job is not None:
+            progress = job.progress.snapshot()
+        else:
+            progress = Progress(run["epochs_planned"] or 0).snapshot()
+            progress.update(status=run["status"], epoch=run["epochs_done"], history=[
+                {k: e[k] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")}
+                for e in self.store.epochs(run_id)], test_loss=run["test_loss"], test_acc=run["test_acc"],
+                device=run["device"], seconds=run["duration_s"] or 0.0, error=None)
+            progress["advice"] = advice.diagnose(progress["history"])
+        if progress["status"] == "failed" and not progress["error"]:
+            progress["error"] = run["message"]
+        return {"run": run, "progress": progress, "place": self.place(run_id),
+                "live": job is not None and not job.done.is_set()}
+
     def wait(self, job_id: int, timeout: float | None = None) -> dict:
         """Block until the job ends (for scripts and tests); returns its progress."""
         job = self._jobs[job_id]

@@ -1,0 +1,32 @@
+"""The neural-network lab: five pages over one shared job manager."""
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="Neural-network lab", page_icon=":brain:", layout="wide")
+
+PAGES = [
+    st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True),
+    st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+    st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
+    st.Page("pages/results.py", title="Results", icon=":material/table_chart:"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+]
+navigation = st.navigation(PAGES)
+
+with st.sidebar:
+    ui.owner()
+    st.text_input("Your name", key="owner", help="Jobs you start belong to this name; "
+                  "only you can stop them. Anyone can watch.")
+    active = ui.manager().active()
+    if active:
+        job = active[0]
+        snap = job.progress.snapshot()
+        st.caption(f"Training now: run {job.id}, {job.model.name} ({job.owner}), "
+                   f"epoch {snap['epoch']}/{snap['epochs']}"
+                   + (f"; {len(active) - 1} waiting" if len(active) > 1 else ""))
+    else:
+        st.caption("No training running.")
+
+navigation.run()

@@ -1,0 +1,45 @@
+"""The results table: stored runs as the rows a teacher reads and compares."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "dataset", "parameters",
+           "duration (s)", "date", "status", "optimizer", "learning rate", "batch size", "seed",
+           "val accuracy", "train accuracy", "test loss", "architecture", "owner", "device"]
+
+
+def table(runs: list[dict]) -> pd.DataFrame:
+    """Store rows -> the results table, newest first.
+
+    ``accuracy`` is the test accuracy, or the last validation accuracy for a
+    run that was never tested.
+
+    Example:
+        >>> table([]).columns[:6].tolist()
+        ['run', 'network', 'activations', 'epochs', 'comment', 'accuracy']
+    """
+    rows = []
+    for r in runs:
+        settings = json.loads(r["train_json"] or "{}")
+        rows.append({
+            "run": r["id"], "network": r["network"], "activations": r["activations"],
+            "epochs": r["epochs_done"], "comment": r["comment"] or "",
+            "accuracy": r["test_acc"] if r["test_acc"] is not None else r["val_acc"],
+            "dataset": r["dataset"], "parameters": r["params"], "duration (s)": r["duration_s"],
+            "date": r["created"], "status": r["status"], "optimizer": settings.get("optimizer"),
+            "learning rate": settings.get("learning_rate"), "batch size": settings.get("batch_size"),
+            "seed": r["seed"], "val accuracy": r["val_acc"], "train accuracy": r["train_acc"],
+            "test loss": r["test_loss"], "architecture": r["architecture"], "owner": r["owner"],
+            "device": r["device"],
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def changed_comments(before: pd.DataFrame, after: pd.DataFrame) -> dict[int, str]:
+    """Run id -> new comment, for rows whose comment was edited."""
+    old = dict(zip(before["run"], before["comment"].fillna("")))
+    return {int(run): str(text or "") for run, text in zip(after["run"], after["comment"])
+            if str(text or "") != old.get(run, "")}

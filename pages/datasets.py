@@ -1,0 +1,57 @@
+"""Datasets: what the network will read, before it reads it."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ui
+from lab import charts, data
+
+st.title("Datasets")
+st.write("What a network is given: arrays of pixel numbers and a label for each. "
+         "Look at their shapes, their values before and after scaling, some samples, "
+         "how many of each class there are, and a label written as a one-hot vector.")
+
+model, train = ui.current()
+name = ui.dataset_select(train, key="ds_name")
+info = data.DATASETS[name]
+st.caption(info.about)
+try:
+    ds = data.load(name)
+except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+    st.error(str(exc))
+    st.stop()
+st.caption(f"Loaded from {ds.source}.")
+
+sample = ds.x_train[:1000]
+scaled = ds.scaled(sample)
+c = st.columns(4)
+c[0].metric("Training set", " x ".join(map(str, ds.x_train.shape)))
+c[1].metric("Test set", " x ".join(map(str, ds.x_test.shape)))
+c[2].metric("Stored as", f"{ds.x_train.dtype}, {sample.min()} to {sample.max()}")
+c[3].metric("Network input", f"float32, {scaled.min():g} to {scaled.max():g}")
+st.write(f"Each value is divided by **{ds.scale:g}** so inputs lie between 0 and 1; "
+         f"the network's input shape is **{ds.input_shape}**.")
+
+st.subheader("Samples")
+if name == "xor":
+    st.dataframe(pd.DataFrame({"x1": ds.x_train[:, 0], "x2": ds.x_train[:, 1], "x1 XOR x2": ds.y_train}),
+                 hide_index=True)
+else:
+    start = st.number_input("First sample", 0, len(ds.x_train) - 24, 0, step=24, key="ds_start")
+    idx = range(int(start), int(start) + 24)
+    st.image([ds.x_train[i] for i in idx], width=64,
+             caption=[f"{i}: {ds.class_names[ds.y_train[i]]}" for i in idx])
+
+st.subheader("Label counts (training set)")
+st.altair_chart(charts.count_chart(ds.y_train, ds.class_names), width="stretch")
+
+st.subheader("One label as a one-hot vector")
+i = int(st.number_input("Sample number", 0, len(ds.x_train) - 1, 0, key="ds_one"))
+label = int(ds.y_train[i])
+left, right = st.columns([1, 3])
+if name != "xor":
+    left.image(np.kron(ds.x_train[i], np.ones((4, 4), np.uint8)), caption=f"label {label}")
+right.write(f"Label **{label}** ({ds.class_names[label]}) becomes a row with a 1 in place {label}:")
+right.dataframe(pd.DataFrame([np.eye(len(ds.class_names), dtype=int)[label]], columns=list(ds.class_names)),
+                hide_index=True)
