@@ -55,6 +55,7 @@ def current() -> tuple[ModelSpec, TrainSpec]:
 def use_preset(key: str) -> None:
     """Replace the edited network and settings with a preset's."""
     preset = presets()[key]
+    st.session_state["preset_key"] = key
     st.session_state["model_spec"] = ModelSpec.from_dict(preset.model.to_dict())
     st.session_state["train_spec"] = TrainSpec.from_dict(preset.train.to_dict())
     st.session_state["editor_version"] = st.session_state.get("editor_version", 0) + 1
@@ -63,8 +64,10 @@ def use_preset(key: str) -> None:
 def preset_picker(key: str) -> str:
     """A preset select box and a Load button that replaces the edited network."""
     names = list(presets())
+    current()
     c1, c2 = st.columns([3, 1])
-    choice = c1.selectbox("Start from a preset", names, key=key,
+    start = st.session_state.get("preset_key")
+    choice = c1.selectbox("Start from a preset", names, key=key, index=names.index(start) if start in names else 0,
                           format_func=lambda k: presets()[k].model.name)
     c2.write("")
     if c2.button("Load preset", key=f"{key}_load"):

@@ -30,7 +30,9 @@ from lab.store import Store, data_home, spec_json
 from lab.summary import layer_table, total_params, validate
 
 SAMPLES_PER_EPOCH = 50  # points of the live in-epoch line
-CHECKPOINT_EVERY_S = 20.0  # save the model at an epoch end when this long has passed
+# Save the model at an epoch end when this long has passed since the last save,
+# so a crashed server loses at most this much training.
+CHECKPOINT_EVERY_S = float(os.environ.get("LAB_CHECKPOINT_S", "20"))
 
 
 class JobRejected(ValueError):
@@ -54,7 +56,7 @@ class Progress:
             "status": "queued", "epoch": initial_epoch, "epochs": epochs, "batch": 0, "batches": 0,
             "images_per_s": 0.0, "eta_s": None, "history": [], "samples": [], "advice": None,
             "test_loss": None, "test_acc": None, "error": None, "device": None, "seconds": 0.0,
-            "message": "",
+            "message": "", "started_at": None, "ended_at": None,
         }
 
     def update(self, **values) -> None:
@@ -120,6 +122,7 @@ class _Reporter(keras.callbacks.Callback):
         if self.job.stop_event.is_set():
             self.model.stop_training = True
         if self.batch % self.every and self.batch != self.steps:
+            self.job.progress.update(batch=self.batch)
             return
         loss = float(logs["loss"])
         elapsed = time.perf_counter() - self.t_epoch
@@ -342,6 +345,7 @@ class JobManager:
             job.progress.update(status="failed", error=str(exc))
             self.store.update_run(job.id, status="failed", message=str(exc)[:2000])
         finally:
+            job.progress.update(ended_at=time.time())
             gc.collect()
             self._finish(job)
 
@@ -358,7 +362,7 @@ class Trainer:
         job, train, store = self.job, self.job.train, self.store
         t0 = time.perf_counter()
         device = device_name()
-        job.progress.update(status="running", device=device, message="Loading data")
+        job.progress.update(status="running", device=device, message="Loading data", started_at=time.time())
         store.update_run(job.id, status="running", device=device)
         keras.utils.set_random_seed(train.seed + job.initial_epoch)
         ds = data.load(train.dataset)

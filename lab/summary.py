@@ -189,7 +189,7 @@ def _train_problems(train: TrainSpec, info, n_train: int) -> list[str]:
     if train.loss not in LOSSES:
         problems.append(f"Unknown loss '{train.loss}'. Choose one of: {', '.join(LOSSES)}.")
     if not (isinstance(train.learning_rate, (int, float)) and 0 < train.learning_rate <= 10):
-        problems.append(f"The learning rate is {train.learning_rate}: it must be above 0 "
+        problems.append(f"The learning rate is {train.learning_rate}: it must be above 0 and at most 10 "
                         "(0.001 suits Adam and RMSprop, 0.01 to 0.1 suits SGD).")
     if train.epochs < 1:
         problems.append(f"Epochs is {train.epochs}: train for at least 1 epoch.")

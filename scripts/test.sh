@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what the tests need on a fresh Debian/Ubuntu machine, then run the whole suite.
+# System packages: Chromium (browser tests) and the real Fashion-MNIST (data tests, benchmarks).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v chromium >/dev/null || [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  as_root apt-get update -q
+  as_root apt-get install -y -q chromium dataset-fashion-mnist
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q -r requirements-test.txt
+exec .venv/bin/python -m pytest "$@"

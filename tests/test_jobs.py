@@ -1,0 +1,239 @@
+"""Training jobs: recording, stop within a batch, continue, seeds, queue, recovery, NaN."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from lab import data, prepare
+from lab.jobs import JobManager, JobRejected, QueueFull
+from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
+from lab.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = load_presets()
+SMALL = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
+                            LayerSpec("Dense", units=10, activation="softmax")])
+
+
+def settings(**changes) -> TrainSpec:
+    base = TrainSpec(dataset="mnist", optimizer="adam", batch_size=64, epochs=2,
+                     validation_split=0.2, train_limit=1000, seed=7)
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def manager(tmp_path):
+    return JobManager(Store(tmp_path / "runs.sqlite"), model_dir=tmp_path / "trained")
+
+
+def wait_until(condition, timeout=60.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+def test_finished_run_is_recorded_with_epochs_test_scores_and_model(manager):
+    job = manager.submit(SMALL, settings(), owner="ada", comment="first try")
+    p = manager.wait(job.id, 120)
+    assert p["status"] == "finished", p["error"]
+    run = manager.store.run(job.id)
+    assert run["status"] == "finished" and run["epochs_done"] == 2 and run["comment"] == "first try"
+    assert run["params"] == 784 * 32 + 32 + 32 * 10 + 10
+    epochs = manager.store.epochs(job.id)
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all(e[k] is not None for e in epochs for k in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"))
+    assert 0.5 < run["test_acc"] <= 1.0 and run["test_loss"] > 0
+    assert Path(run["model_path"]).is_file() and run["saved_epoch"] == 2
+    assert run["device"].startswith(("CPU", "GPU"))
+    # the live line has points inside each epoch, not only at its end
+    assert len(p["samples"]) >= 2 * 10
+    assert any(0 < s["epoch"] % 1 < 1 for s in p["samples"])
+
+
+def test_xor_preset_learns_the_truth_table(manager):
+    preset = PRESETS["xor_2_2_1"]
+    job = manager.submit(preset.model, preset.train, owner="ada")
+    p = manager.wait(job.id, 120)
+    assert p["status"] == "finished", p["error"]
+    assert p["test_acc"] == 1.0
+    net = keras.models.load_model(manager.store.run(job.id)["model_path"])
+    out = net(np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)).numpy().ravel()
+    assert (out > 0.5).tolist() == [False, True, True, False]
+
+
+def test_stop_ends_within_one_batch_and_keeps_what_was_trained(manager):
+    job = manager.submit(SMALL, settings(epochs=50, batch_size=16, train_limit=4000), owner="ada")
+    wait_until(lambda: job.progress.snapshot()["epoch"] >= 2 and job.progress.snapshot()["batch"] >= 3)
+    with pytest.raises(PermissionError):
+        manager.stop(job.id, who="bob")
+    manager.stop(job.id, who="ada")
+    at_stop = job.progress.snapshot()
+    p = manager.wait(job.id, 60)
+    assert p["status"] == "stopped"
+    assert p["epoch"] == at_stop["epoch"] and p["batch"] - at_stop["batch"] <= 1
+    run = manager.store.run(job.id)
+    assert run["status"] == "stopped" and run["epochs_done"] == at_stop["epoch"] - 1
+    assert Path(run["model_path"]).is_file() and run["saved_epoch"] == run["epochs_done"]
+    assert run["test_acc"] is not None
+
+
+def test_continue_extends_the_same_history_from_saved_weights_and_optimizer(manager):
+    train = settings(epochs=2)
+    job = manager.submit(SMALL, train, owner="ada")
+    manager.wait(job.id, 120)
+    first = keras.models.load_model(manager.store.run(job.id)["model_path"])
+    steps = int(np.ceil(800 / 64))
+    assert int(first.optimizer.iterations) == 2 * steps
+    again = manager.continue_run(job.id, 2, owner="ada")
+    assert again.id == job.id
+    p = manager.wait(job.id, 120)
+    assert p["status"] == "finished", p["error"]
+    assert [e["epoch"] for e in manager.store.epochs(job.id)] == [1, 2, 3, 4]
+    run = manager.store.run(job.id)
+    assert run["epochs_done"] == 4 and run["saved_epoch"] == 4
+    net = keras.models.load_model(run["model_path"])
+    assert int(net.optimizer.iterations) == 4 * steps  # optimizer state carried on, not reset
+    with pytest.raises(JobRejected):
+        manager.continue_run(job.id, 0, owner="ada")
+
+
+def _trained(manager, train):
+    job = manager.submit(SMALL, train, owner="ada")
+    p = manager.wait(job.id, 120)
+    weights = keras.models.load_model(manager.store.run(job.id)["model_path"]).get_weights()
+    return [(h["loss"], h["val_loss"]) for h in p["history"]], weights
+
+
+def test_same_seed_gives_same_weights_and_history(manager):
+    h1, w1 = _trained(manager, settings(seed=3))
+    h2, w2 = _trained(manager, settings(seed=3))
+    h3, w3 = _trained(manager, settings(seed=4))
+    assert h1 == h2
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    assert h1 != h3 and not np.array_equal(w1[1], w3[1])
+
+
+def test_queue_runs_in_order_with_limit_and_refuses_when_full(tmp_path):
+    manager = JobManager(Store(tmp_path / "runs.sqlite"), max_running=1, max_waiting=2,
+                         model_dir=tmp_path / "trained")
+    long = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada")
+    b = manager.submit(SMALL, settings(epochs=1), owner="bob")
+    c = manager.submit(SMALL, settings(epochs=1), owner="cy")
+    assert [manager.place(j.id) for j in (long, b, c)] == [0, 1, 2]
+    assert manager.store.run(b.id)["status"] == "queued"
+    with pytest.raises(QueueFull, match="queue is full"):
+        manager.submit(SMALL, settings(), owner="dee")
+    assert len(manager.store.runs()) == 3  # the refused job left no record and took none away
+    manager.stop(long.id, "ada")
+    pb, pc = manager.wait(b.id, 120), manager.wait(c.id, 120)
+    assert pb["status"] == pc["status"] == "finished"
+    assert pb["ended_at"] <= pc["started_at"]  # one at a time, first in first out
+
+
+def test_waiting_job_can_be_taken_out_of_the_queue(tmp_path):
+    manager = JobManager(Store(tmp_path / "runs.sqlite"), max_running=1, max_waiting=2,
+                         model_dir=tmp_path / "trained")
+    long = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada")
+    b = manager.submit(SMALL, settings(epochs=1), owner="bob")
+    manager.stop(b.id, "bob")
+    assert manager.place(b.id) == -1 and manager.store.run(b.id)["status"] == "stopped"
+    manager.stop(long.id, "ada")
+    manager.wait(long.id, 60)
+
+
+def test_nan_loss_stops_training_and_says_to_lower_the_learning_rate(manager):
+    linear = ModelSpec("linear", [LayerSpec("Flatten"), LayerSpec("Dense", units=64, activation="linear"),
+                                  LayerSpec("Dense", units=10, activation="linear")])
+    job = manager.submit(linear, settings(optimizer="sgd", learning_rate=5.0, loss="mse", epochs=20,
+                                          batch_size=32, train_limit=2000), owner="ada")
+    p = manager.wait(job.id, 120)
+    assert p["status"] == "diverged"
+    assert "lower the learning rate" in p["message"].lower()
+    run = manager.store.run(job.id)
+    assert run["status"] == "diverged" and run["epochs_done"] < 20
+
+
+def test_keep_best_keeps_the_epoch_with_best_validation_accuracy(manager, datasets_dir):
+    train = settings(epochs=6, learning_rate=0.02, keep_best=True, train_limit=1500)
+    job = manager.submit(SMALL, train, owner="ada")
+    p = manager.wait(job.id, 120)
+    best = max(h["val_accuracy"] for h in p["history"])
+    net = keras.models.load_model(manager.store.run(job.id)["model_path"])
+    arr = prepare.arrays(data.load("mnist"), SMALL, train)
+    acc = net.evaluate(arr.x_val, arr.y_val, verbose=0, return_dict=True)["accuracy"]
+    assert acc == pytest.approx(best, abs=1e-6)
+
+
+def test_early_stopping_ends_before_the_planned_epochs(manager):
+    job = manager.submit(SMALL, settings(epochs=40, early_stopping=1, train_limit=600, learning_rate=0.01),
+                         owner="ada")
+    p = manager.wait(job.id, 120)
+    assert p["status"] == "finished" and len(p["history"]) < 40
+
+
+def test_missing_dataset_fails_with_message_and_keeps_records(manager, monkeypatch, tmp_path):
+    done = manager.submit(SMALL, settings(epochs=1), owner="ada")
+    manager.wait(done.id, 120)
+    monkeypatch.setattr(data, "DEBIAN_ROOT", tmp_path / "none")
+    job = manager.submit(SMALL, settings(dataset="fashion_mnist"), owner="ada")
+    p = manager.wait(job.id, 60)
+    assert p["status"] == "failed" and "dataset-fashion-mnist" in p["error"]
+    assert manager.store.run(done.id)["status"] == "finished"
+
+
+def test_impossible_spec_is_rejected_before_anything_is_recorded(manager):
+    bad = ModelSpec("bad", [LayerSpec("Flatten"), LayerSpec("Conv2D"), LayerSpec("Dense", units=10)])
+    with pytest.raises(JobRejected, match="Flatten"):
+        manager.submit(bad, settings(), owner="ada")
+    with pytest.raises(JobRejected, match="batch size"):
+        manager.submit(SMALL, settings(batch_size=5000), owner="ada")
+    assert manager.store.runs() == []
+
+
+CRASHING_SERVER = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from lab.jobs import JobManager
+    from lab.spec import LayerSpec, ModelSpec, TrainSpec
+    from lab.store import Store
+    m = JobManager(Store())
+    spec = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
+                               LayerSpec("Dense", units=10, activation="softmax")])
+    m.submit(spec, TrainSpec(dataset="mnist", epochs=500, train_limit=2000, batch_size=64), owner="ada")
+    time.sleep(600)
+""")
+
+
+def test_run_of_a_killed_server_shows_interrupted_and_continues_from_last_save(tmp_path):
+    env = {**os.environ, "LAB_CHECKPOINT_S": "0"}
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_SERVER.format(root=str(ROOT))], env=env)
+    store = Store()
+    try:
+        wait_until(lambda: store.runs() and (store.runs()[0]["saved_epoch"] or 0) >= 2, timeout=120)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert store.runs()[0]["status"] == "running"  # nobody could mark it: the process died
+    manager = JobManager(store)
+    run = store.runs()[0]
+    assert manager.interrupted == [run["id"]] and run["status"] == "interrupted"
+    saved = run["saved_epoch"]
+    assert run["epochs_done"] >= saved >= 2
+    manager.continue_run(run["id"], 1, owner="ada")
+    p = manager.wait(run["id"], 120)
+    assert p["status"] == "finished", p["error"]
+    assert [e["epoch"] for e in store.epochs(run["id"])] == list(range(1, saved + 2))
