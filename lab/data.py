@@ -14,6 +14,8 @@ import functools
 import gzip
 import os
 import struct
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,7 +188,7 @@ def read_idx(path: str | Path) -> np.ndarray:
             raise DatasetCorrupt(f"{path} is truncated: expected {int(np.prod(dims))} values, "
                                  f"found {data.size}.")
         return data.reshape(dims)
-    except (OSError, EOFError, struct.error) as exc:
+    except (OSError, EOFError, struct.error, zlib.error) as exc:
         raise DatasetCorrupt(f"{path} cannot be read ({exc}). Delete it and fetch it again.") from exc
 
 
@@ -209,7 +211,7 @@ def _read_npz(name: str, path: str) -> Dataset:
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DatasetCorrupt(f"{path} is not a Keras-style dataset .npz ({exc}). "
                              "Delete it and fetch it again.") from exc
     return _dataset(name, *arrays, source=f"npz file {path}")

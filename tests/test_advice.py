@@ -1,0 +1,50 @@
+"""lab.advice: the plain-words reading of a training history."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.advice import NAN_ADVICE, diagnose
+
+
+def _h(*pairs):
+    return [{"epoch": i, "loss": loss, "val_loss": val} for i, (loss, val) in enumerate(pairs, start=1)]
+
+
+def test_overfitting():
+    msg = diagnose(_h((1.0, 0.8), (0.7, 0.6), (0.5, 0.65), (0.3, 0.7)))
+    assert msg is not None and msg.startswith("Overfitting") and "Dropout" in msg
+
+
+def test_validation_rising_while_training_also_rises_is_not_overfitting():
+    assert diagnose(_h((0.5, 0.6), (0.6, 0.7), (0.7, 0.8))) is None
+
+
+def test_one_rise_is_not_yet_overfitting():
+    assert diagnose(_h((1.0, 0.8), (0.7, 0.6), (0.5, 0.65))) is None
+
+
+def test_flat_loss():
+    msg = diagnose(_h((2.302, 2.30), (2.301, 2.30), (2.3015, 2.30)))
+    assert msg is not None and "not moving" in msg and "learning rate" in msg
+    # without validation figures too
+    assert "not moving" in diagnose([{"loss": 0.693}, {"loss": 0.6931}, {"loss": 0.6929}])
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_nan_loss(bad):
+    assert diagnose(_h((0.5, 0.6), (bad, 0.6))) == NAN_ADVICE
+    assert diagnose(_h((0.5, 0.6), (0.4, bad))) == NAN_ADVICE
+    assert diagnose([{"loss": bad}]) == NAN_ADVICE
+    assert "learning rate" in NAN_ADVICE and "NaN" in NAN_ADVICE
+
+
+def test_healthy_history():
+    assert diagnose(_h((1.2, 1.0), (0.6, 0.5), (0.4, 0.35), (0.3, 0.3))) is None
+    assert diagnose([{"loss": 1.0}, {"loss": 0.6}, {"loss": 0.4}]) is None
+
+
+def test_short_or_empty_history():
+    assert diagnose([]) is None
+    assert diagnose(_h((1.0, 1.0))) is None
+    assert diagnose(_h((1.0, 1.0), (1.0, 1.0))) is None  # two epochs: too early to call flat

@@ -1,0 +1,115 @@
+"""lab.charts: each builder's Vega-Lite spec has the intended encodings and data rows."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from lab.charts import (compare_chart, count_chart, epoch_chart, history_frame, live_chart,
+                        probability_chart)
+
+HISTORY = [
+    {"epoch": 1, "loss": 0.9, "accuracy": 0.70, "val_loss": 0.8, "val_accuracy": 0.75},
+    {"epoch": 2, "loss": 0.5, "accuracy": 0.85, "val_loss": 0.6, "val_accuracy": 0.80},
+    {"epoch": 3, "loss": 0.3, "accuracy": 0.90, "val_loss": None, "val_accuracy": None},
+]
+
+
+def _spec(chart) -> tuple[dict, list[dict]]:
+    """The chart's dict and the rows of its (single, inline) data set."""
+    assert isinstance(chart, alt.Chart)
+    d = chart.to_dict()
+    rows = d["datasets"][d["data"]["name"]]
+    return d, rows
+
+
+def _enc(d, channel):
+    return d["encoding"][channel]
+
+
+def test_history_frame_long_table():
+    df = history_frame(HISTORY)
+    assert list(df.columns) == ["epoch", "metric", "split", "value"]
+    assert len(df) == 10  # 2 epochs x 4 figures + epoch 3 without validation
+    row = df[(df.epoch == 2) & (df.metric == "accuracy") & (df.split == "validation")]
+    assert row.value.tolist() == [0.80]
+    assert df[df.epoch == 3].split.tolist() == ["train", "train"]
+    assert history_frame([]).empty and list(history_frame([]).columns) == list(df.columns)
+
+
+@pytest.mark.parametrize("metric", ["loss", "accuracy"])
+def test_epoch_chart(metric):
+    d, rows = _spec(epoch_chart(HISTORY, metric))
+    assert d["mark"]["type"] == "line" and d["mark"]["point"] is True
+    assert _enc(d, "x")["field"] == "epoch" and _enc(d, "x")["type"] == "quantitative"
+    assert _enc(d, "y")["field"] == "value" and _enc(d, "y")["title"] == metric
+    assert _enc(d, "color")["field"] == "split" and _enc(d, "color")["type"] == "nominal"
+    assert _enc(d, "color")["scale"]["domain"] == ["train", "validation"]
+    assert metric in d["title"]
+    assert {r["metric"] for r in rows} == {metric}
+    got = {(r["epoch"], r["split"]): r["value"] for r in rows}
+    want = {(h["epoch"], s): h[k] for h in HISTORY for s, k in (("train", metric),
+                                                                ("validation", f"val_{metric}"))
+            if h[k] is not None}
+    assert got == want
+
+
+def test_epoch_chart_empty_history():
+    d, rows = _spec(epoch_chart([], "loss"))
+    assert rows == [] and _enc(d, "y")["field"] == "value"
+
+
+def test_live_chart():
+    samples = [{"epoch": 0.25, "loss": 2.0, "accuracy": 0.3}, {"epoch": 0.5, "loss": 1.5, "accuracy": 0.5}]
+    d, rows = _spec(live_chart(samples))
+    assert d["mark"]["type"] == "line"
+    assert _enc(d, "x")["field"] == "epoch" and _enc(d, "y")["field"] == "value"
+    assert _enc(d, "color")["field"] == "metric"
+    got = sorted((r["epoch"], r["metric"], r["value"]) for r in rows)
+    assert got == [(0.25, "accuracy", 0.3), (0.25, "loss", 2.0), (0.5, "accuracy", 0.5), (0.5, "loss", 1.5)]
+
+
+def test_probability_chart_highlights_the_best():
+    names = [str(i) for i in range(10)]
+    probs = np.full(10, 0.02)
+    probs[7] = 0.82
+    d, rows = _spec(probability_chart(probs, names))
+    assert d["mark"]["type"] == "bar"
+    assert _enc(d, "x")["field"] == "class" and _enc(d, "x")["sort"] == names
+    assert _enc(d, "y")["field"] == "probability" and _enc(d, "y")["scale"]["domain"] == [0, 1]
+    assert _enc(d, "color")["condition"]["test"] == "datum.best"
+    assert [r["class"] for r in rows] == names
+    assert [r["probability"] for r in rows] == pytest.approx(probs.tolist())
+    assert [r["best"] for r in rows] == [i == 7 for i in range(10)]
+    assert all(isinstance(r["probability"], float) for r in rows)
+
+
+def test_count_chart_counts_every_class():
+    names = ["T-shirt/top", "Trouser", "Pullover"]
+    d, rows = _spec(count_chart(np.array([0, 2, 2, 0, 2]), names))
+    assert d["mark"]["type"] == "bar"
+    assert _enc(d, "x")["field"] == "class" and _enc(d, "x")["sort"] == names
+    assert _enc(d, "y")["field"] == "count" and _enc(d, "y")["type"] == "quantitative"
+    assert [(r["class"], r["count"]) for r in rows] == [("T-shirt/top", 2), ("Trouser", 0), ("Pullover", 3)]
+
+
+def test_compare_chart():
+    epochs = pd.DataFrame({"run": ["#1", "#1", "#2"], "epoch": [1, 2, 1],
+                           "val_accuracy": [0.9, 0.95, 0.8], "loss": [0.3, 0.2, 0.5]})
+    d, rows = _spec(compare_chart(epochs))
+    assert _enc(d, "y")["field"] == "val_accuracy" and _enc(d, "color")["field"] == "run"
+    assert _enc(d, "x")["field"] == "epoch"
+    assert [(r["run"], r["epoch"], r["val_accuracy"]) for r in rows] == [("#1", 1, 0.9), ("#1", 2, 0.95),
+                                                                         ("#2", 1, 0.8)]
+    d, _ = _spec(compare_chart(epochs, "loss"))
+    assert _enc(d, "y")["field"] == "loss" and "loss" in d["title"]
+
+
+def test_nan_loss_does_not_break_the_spec():
+    d, rows = _spec(epoch_chart([{"epoch": 1, "loss": float("nan"), "val_loss": 0.5}], "loss"))
+    train = [r for r in rows if r["split"] == "train"][0]
+    assert train["value"] is None or math.isnan(train["value"])

@@ -1,0 +1,173 @@
+"""lab.store: run records, epochs, WAL mode, recovery after a crash, damaged files."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from lab.spec import load_presets
+from lab.store import EPOCH_COLUMNS, Store, StoreError, data_home, spec_json
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "runs.sqlite")
+
+
+def test_create_and_read_run(store):
+    preset = load_presets()["workshop_16_16_10"]
+    run_id = store.create_run(dataset="mnist", network=preset.model.name, status="queued",
+                              spec_json=spec_json(preset.model), seed=42, params=12_960,
+                              epochs_planned=10)
+    run = store.run(run_id)
+    assert run["id"] == run_id and run["dataset"] == "mnist" and run["status"] == "queued"
+    assert run["epochs_done"] == 0 and run["comment"] == "" and run["params"] == 12_960
+    assert run["created"] and run["created"] == run["updated"]
+    assert json.loads(run["spec_json"]) == preset.model.to_dict()
+    assert store.run(run_id + 1000) is None
+
+
+def test_unknown_field_is_refused(store):
+    with pytest.raises(KeyError, match="colour"):
+        store.create_run(colour="red")
+    run_id = store.create_run(status="queued")
+    with pytest.raises(KeyError, match="colour"):
+        store.update_run(run_id, colour="red")
+
+
+def test_update_run(store):
+    run_id = store.create_run(status="queued")
+    store.update_run(run_id, status="finished", test_acc=0.97, duration_s=12.5)
+    run = store.run(run_id)
+    assert (run["status"], run["test_acc"], run["duration_s"]) == ("finished", 0.97, 12.5)
+
+
+def test_add_epoch_records_and_copies_figures(store):
+    run_id = store.create_run(status="running")
+    other = store.create_run(status="running")
+    store.add_epoch(run_id, 1, {"loss": 0.9, "accuracy": 0.6, "val_loss": 1.0, "val_accuracy": 0.55,
+                                "seconds": 2.0})
+    store.add_epoch(run_id, 2, {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.75})
+    store.add_epoch(other, 1, {"loss": 2.0})
+    epochs = store.epochs(run_id)
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert epochs[0]["loss"] == 0.9 and epochs[0]["seconds"] == 2.0 and epochs[1]["seconds"] is None
+    assert set(EPOCH_COLUMNS) <= set(epochs[0])
+    run = store.run(run_id)
+    assert run["epochs_done"] == 2
+    assert (run["train_loss"], run["train_acc"], run["val_loss"], run["val_acc"]) == (0.5, 0.8, 0.7, 0.75)
+    assert [e["loss"] for e in store.epochs(other)] == [2.0]
+    # the same epoch written again replaces it
+    store.add_epoch(run_id, 2, {"loss": 0.4})
+    assert [e["loss"] for e in store.epochs(run_id)] == [0.9, 0.4]
+
+
+def test_runs_newest_first(store):
+    ids = [store.create_run(network=f"net {i}") for i in range(3)]
+    assert [r["id"] for r in store.runs()] == ids[::-1]
+    assert store.runs()[0]["network"] == "net 2"
+
+
+def test_set_comment(store):
+    run_id = store.create_run(status="finished")
+    store.set_comment(run_id, "dropout helped; it's 'better'")
+    store.set_comment(run_id + 1, "no such run")  # ignored, not an error
+    assert store.run(run_id)["comment"] == "dropout helped; it's 'better'"
+    store.set_comment(run_id, 42)
+    assert store.run(run_id)["comment"] == "42"
+
+
+def test_wal_mode(store):
+    db = sqlite3.connect(store.path)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        db.close()
+
+
+def test_mark_interrupted(store):
+    queued = store.create_run(status="queued")
+    running = store.create_run(status="running")
+    finished = store.create_run(status="finished")
+    stopped = store.create_run(status="stopped")
+    assert sorted(store.mark_interrupted()) == [queued, running]
+    assert [store.run(i)["status"] for i in (queued, running, finished, stopped)] == [
+        "interrupted", "interrupted", "finished", "stopped"]
+    assert "stopped" in store.run(queued)["message"]
+    assert store.run(finished)["message"] is None
+    assert store.mark_interrupted() == []
+
+
+def test_drop_epochs_after(store):
+    run_id = store.create_run(status="running")
+    other = store.create_run(status="running")
+    for e in range(1, 6):
+        store.add_epoch(run_id, e, {"loss": 1.0 / e})
+        store.add_epoch(other, e, {"loss": 1.0})
+    store.drop_epochs_after(run_id, 3)
+    assert [e["epoch"] for e in store.epochs(run_id)] == [1, 2, 3]
+    assert store.run(run_id)["epochs_done"] == 3
+    assert len(store.epochs(other)) == 5 and store.run(other)["epochs_done"] == 5
+
+
+def test_concurrent_writes_lose_nothing(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    Store(path)
+    n_threads, n_epochs = 6, 25
+    ids: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(n_threads)
+
+    def work(t):
+        try:
+            store = Store(path)  # each thread its own Store, as the pages and the worker do
+            start.wait()
+            run_id = store.create_run(network=f"thread {t}", status="running")
+            with lock:
+                ids.append(run_id)
+            for e in range(1, n_epochs + 1):
+                store.add_epoch(run_id, e, {"loss": t + e / 100})
+                store.set_comment(run_id, f"t{t} e{e}")
+            store.update_run(run_id, status="finished")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(n_threads)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert not errors, errors
+    store = Store(path)
+    assert len(set(ids)) == n_threads and len(store.runs()) == n_threads
+    for run in store.runs():
+        t = int(run["network"].split()[1])
+        epochs = store.epochs(run["id"])
+        assert [e["epoch"] for e in epochs] == list(range(1, n_epochs + 1))
+        assert [e["loss"] for e in epochs] == [t + e / 100 for e in range(1, n_epochs + 1)]
+        assert run["epochs_done"] == n_epochs and run["status"] == "finished"
+        assert run["comment"] == f"t{t} e{n_epochs}"
+
+
+def test_corrupt_file_gives_store_error_and_is_kept(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    garbage = b"this is not a database, just some bytes\x00\xff" * 200
+    path.write_bytes(garbage)
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    msg = str(err.value)
+    assert str(path) in msg and "damaged" in msg and "LAB_HOME" in msg
+    assert path.read_bytes() == garbage
+
+
+def test_data_home_honours_lab_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAB_HOME", str(tmp_path / "elsewhere"))
+    assert data_home() == tmp_path / "elsewhere"
+    store = Store()
+    assert store.path == tmp_path / "elsewhere" / "runs.sqlite" and store.path.is_file()
+    monkeypatch.delenv("LAB_HOME")
+    assert data_home().name == "models"
