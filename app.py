@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 
 st.set_page_config(page_title="Neural-network lab", page_icon=":brain:", layout="wide")
+ui.mark_app_run()
 
 PAGES = [
     st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True),
@@ -19,14 +20,6 @@ with st.sidebar:
     ui.owner()
     st.text_input("Your name", key="owner", help="Jobs you start belong to this name; "
                   "only you can stop them. Anyone can watch.")
-    active = ui.manager().active()
-    if active:
-        job = active[0]
-        snap = job.progress.snapshot()
-        st.caption(f"Training now: run {job.id}, {job.model.name} ({job.owner}), "
-                   f"epoch {snap['epoch']}/{snap['epochs']}"
-                   + (f"; {len(active) - 1} waiting" if len(active) > 1 else ""))
-    else:
-        st.caption("No training running.")
+    ui.training_status()
 
 navigation.run()

@@ -17,6 +17,29 @@ from lab.store import Store, StoreError, data_home
 
 DEFAULT_PRESET = "workshop_16_16_10"
 
+# Streamlit treats a folder named pages/ as an old-style multipage app until the
+# first st.navigation call in the process: a server whose first visitor opens
+# /train directly would run pages/train.py alone, without app.py, for everyone.
+# Switch that off as soon as any page imports this module (see `_via_app`).
+try:
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+except (ImportError, AttributeError):  # a future Streamlit without the old mode
+    pass
+
+
+def mark_app_run() -> None:
+    """Called by app.py on every run: pages know they run inside the navigation."""
+    st.session_state["_via_app"] = True
+
+
+def _via_app() -> None:
+    """A page run without app.py (see above) reruns once, now through app.py."""
+    if not st.session_state.get("_via_app"):
+        st.session_state["_via_app"] = True
+        st.rerun()
+
 
 @st.cache_resource(show_spinner=False)
 def _manager(home: str) -> JobManager:
@@ -25,6 +48,7 @@ def _manager(home: str) -> JobManager:
 
 def manager() -> JobManager:
     """The one job manager of this server process (all browsers share it)."""
+    _via_app()
     try:
         return _manager(str(data_home()))
     except StoreError as exc:
@@ -47,6 +71,7 @@ def owner() -> str:
 
 def current() -> tuple[ModelSpec, TrainSpec]:
     """The network and settings being edited in this session (a preset at first)."""
+    _via_app()
     if "model_spec" not in st.session_state:
         use_preset(DEFAULT_PRESET)
     return st.session_state["model_spec"], st.session_state["train_spec"]
@@ -117,3 +142,16 @@ def show_problems(problems: list[str]) -> None:
         st.error(problem)
     if not problems:
         st.success("This network can be trained.")
+
+
+@st.fragment(run_every=3.0)
+def training_status() -> None:
+    """A line saying what trains now and how many wait (refreshed every 3 s)."""
+    active = manager().active()
+    if not active:
+        st.caption("No training running.")
+        return
+    job, snap = active[0], active[0].progress.snapshot()
+    waiting = f"; {len(active) - 1} waiting" if len(active) > 1 else ""
+    st.caption(f"Training now: run {job.id}, {job.model.name} ({job.owner}), "
+               f"epoch {snap['epoch']}/{snap['epochs']}{waiting}")

@@ -32,7 +32,7 @@ def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
         x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
-        tooltip=["epoch", "split", alt.Tooltip("value:Q", format=".4f", title=metric)],
+        tooltip=["epoch:Q", "split:N", alt.Tooltip("value:Q", format=".4f", title=metric)],
     ).properties(height=260)
 
 

@@ -60,9 +60,8 @@ if "watch_next" in st.session_state:  # a run just started or continued: show it
 if st.session_state.get("train_watch") not in ids:
     st.session_state["train_watch"] = ids[0]
 watch_id = st.selectbox("Run", ids, key="train_watch",
-                        format_func=lambda i: f"run {i}: {runs[i]['network'] if i in runs else ''} "
-                                              f"({runs[i]['owner'] if i in runs else ''})"
-                                              f"{' - training' if i in active else ''}")
+                        format_func=lambda i: f"run {i}: {runs[i]['network']} ({runs[i]['owner']})"
+                        if i in runs else f"run {i}")
 live_at_start = bool(manager.view(watch_id)["live"])
 
 
