@@ -193,7 +193,11 @@ class JobManager:
             JobRejected: the spec cannot be trained (message lists every problem).
             QueueFull: no place is free; try again when a job ends.
         """
-        problems = validate(model, train)
+        try:
+            n_train = len(data.load(train.dataset).x_train)
+        except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+            raise JobRejected(str(exc)) from exc
+        problems = validate(model, train, n_train=n_train)
         if problems:
             raise JobRejected(" ".join(problems))
         rows, _ = layer_table(model, data.DATASETS[train.dataset].input_shape)

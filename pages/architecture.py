@@ -62,12 +62,13 @@ train = spec.TrainSpec(**{**new_train.to_dict(), "dataset": dataset})
 ui.set_train(train)
 
 st.subheader("Shapes and parameters")
-table, problems = summary.layer_table(model, data.DATASETS[dataset].input_shape)
+table, _ = summary.layer_table(model, data.DATASETS[dataset].input_shape)
 st.dataframe(pd.DataFrame([{"#": r.index, "layer": r.layer, "output shape": str(r.output_shape),
                             "parameters": r.params, "where the number comes from": r.formula}
                            for r in table]), hide_index=True)
-st.metric("Total parameters", f"{summary.total_params(table):,}")
-ui.show_problems(summary.validate(model, train))
+problems = summary.validate(model, train)
+st.metric("Total parameters", "-" if problems else f"{summary.total_params(table):,}")
+ui.show_problems(problems)
 
 with st.expander("The same network in Keras code"):
     if not problems:

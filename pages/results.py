@@ -16,8 +16,8 @@ if table.empty:
     st.info("No runs recorded yet. Train a network on the Train page.")
     st.stop()
 
-edited = st.data_editor(
-    table, hide_index=True, key="results_table", disabled=[c for c in table.columns if c != "comment"],
+edited = st.data_editor(  # a new key after each save: old edits must not be written again
+    table, hide_index=True, key=f"results_table_{st.session_state.setdefault('results_editor_n', 0)}", disabled=[c for c in table.columns if c != "comment"],
     column_config={
         "accuracy": st.column_config.NumberColumn("accuracy", format="percent",
                                                   help="Test accuracy (validation accuracy if not tested)"),
@@ -27,9 +27,13 @@ edited = st.data_editor(
         "duration (s)": st.column_config.NumberColumn(format="%.1f"),
         "comment": st.column_config.TextColumn("comment", max_chars=500),
     })
-for run_id, comment in results.changed_comments(table, edited).items():
+changes = results.changed_comments(table, edited)
+for run_id, comment in changes.items():
     store.set_comment(run_id, comment)
     st.toast(f"Comment of run {run_id} saved.")
+if changes:
+    st.session_state["results_editor_n"] += 1
+    st.rerun()
 st.download_button("Download as CSV", table.to_csv(index=False), "runs.csv", "text/csv", key="results_csv")
 
 st.subheader("Compare runs")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from lab import charts, jobs, summary
+from lab import charts, data, jobs, summary
 from lab.spec import TrainSpec
 
 st.title("Train")
@@ -38,7 +38,10 @@ train = TrainSpec(**{**opt.to_dict(), "dataset": dataset, "epochs": int(epochs),
                      "validation_split": float(split), "seed": int(seed), "train_limit": int(limit),
                      "early_stopping": int(patience), "keep_best": bool(keep_best)})
 ui.set_train(train)
-problems = summary.validate(model, train)
+try:
+    problems = summary.validate(model, train, n_train=len(data.load(dataset).x_train))
+except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+    problems = [str(exc)]
 for problem in problems:
     st.error(problem)
 if st.button("Start training", type="primary", disabled=bool(problems), key="train_start"):

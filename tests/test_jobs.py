@@ -185,14 +185,13 @@ def test_early_stopping_ends_before_the_planned_epochs(manager):
     assert p["status"] == "finished" and len(p["history"]) < 40
 
 
-def test_missing_dataset_fails_with_message_and_keeps_records(manager, monkeypatch, tmp_path):
+def test_missing_dataset_is_refused_with_message_and_keeps_records(manager, monkeypatch, tmp_path):
     done = manager.submit(SMALL, settings(epochs=1), owner="ada")
     manager.wait(done.id, 120)
     monkeypatch.setattr(data, "DEBIAN_ROOT", tmp_path / "none")
-    job = manager.submit(SMALL, settings(dataset="fashion_mnist"), owner="ada")
-    p = manager.wait(job.id, 60)
-    assert p["status"] == "failed" and "dataset-fashion-mnist" in p["error"]
-    assert manager.store.run(done.id)["status"] == "finished"
+    with pytest.raises(JobRejected, match="dataset-fashion-mnist"):
+        manager.submit(SMALL, settings(dataset="fashion_mnist"), owner="ada")
+    assert [r["status"] for r in manager.store.runs()] == ["finished"]
 
 
 def test_impossible_spec_is_rejected_before_anything_is_recorded(manager):

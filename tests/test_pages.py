@@ -1,0 +1,573 @@
+"""The five pages, driven through Streamlit's AppTest (no browser).
+
+Every test runs the real ``app.py`` (st.navigation) in its own LAB_HOME, so
+each gets its own store and its own cached job manager (``ui._manager`` is
+keyed by the LAB_HOME path). Trained models come from one tiny training run
+per session (`trained_model`), copied into each test's LAB_HOME, except the
+Train-page tests, which train through the page itself.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import streamlit.testing.v1.app_test as app_test
+from PIL import Image
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+import lab.data
+from lab.jobs import JobManager
+from lab.spec import LayerSpec, ModelSpec, load_presets
+from lab.store import Store, data_home, spec_json
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKSHOP = "workshop_16_16_10"
+WORKSHOP_PARAMS = 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10  # 13,002
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+class _NavigationPagesManager(PagesManager):
+    """AppTest resets ``PagesManager.uses_pages_directory`` to None before every
+    run, and because a ``pages/`` folder sits beside app.py it is then set to
+    True: the old pages-folder mode, where after ``switch_page`` only the page
+    file runs, never app.py (no sidebar, no set_page_config). On a server the
+    first ``st.navigation`` call (or importing ui.py) turns that mode off for
+    the process, so app.py runs every time; this does the same under AppTest."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def run_app_py_every_time(monkeypatch):
+    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
+
+
+def start_app() -> AppTest:
+    """The whole app, first run done (the Datasets page is the default)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page(name: str) -> AppTest:
+    return open_page(start_app(), f"pages/{name}.py")
+
+
+def values(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def keys(elements) -> list[str | None]:
+    return [e.key for e in elements]
+
+
+def page_manager() -> JobManager:
+    """The job manager the pages use in this test (same cache entry as ``ui.manager()``)."""
+    import ui
+
+    return ui._manager(str(data_home()))
+
+
+def seed_run(store: Store | None = None, **fields) -> int:
+    """A finished run record, as training leaves it (without a model file unless given)."""
+    preset = load_presets()[WORKSHOP]
+    store = store or Store()
+    record = dict(
+        owner="ada", dataset="mnist", network=preset.model.name, architecture=preset.model.architecture(),
+        activations=preset.model.activations(), spec_json=spec_json(preset.model),
+        train_json=spec_json(preset.train), seed=42, params=WORKSHOP_PARAMS, status="finished",
+        epochs_done=2, epochs_planned=2, train_acc=0.9, val_acc=0.88, test_loss=0.4, test_acc=0.87,
+        duration_s=3.0, comment="first try", device="CPU")
+    record.update(fields)
+    return store.create_run(**record)
+
+
+def set_spec(at: AppTest, model: ModelSpec) -> AppTest:
+    """Put a network into the session as if it had been edited, and rerun.
+
+    Bumping ``editor_version`` is what ``ui.use_preset`` does: the layer editor
+    then starts again from ``model_spec`` instead of its previous table.
+    """
+    at.session_state["model_spec"] = model
+    at.session_state["editor_version"] = at.session_state["editor_version"] + 1
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def version(at: AppTest) -> int:
+    return at.session_state["editor_version"]
+
+
+def digit_png(index: int = 0) -> tuple[bytes, int]:
+    """A real MNIST test digit as PNG bytes, and its label."""
+    ds = lab.data.load("mnist")
+    buf = io.BytesIO()
+    Image.fromarray(ds.x_test[index]).save(buf, format="PNG")
+    return buf.getvalue(), int(ds.y_test[index])
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory, datasets_dir) -> dict:
+    """One tiny workshop run (1,000 images, 1 epoch), trained once per session."""
+    home = tmp_path_factory.mktemp("trained_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_HOME", str(home))
+        mp.setenv("LAB_DATASETS", str(datasets_dir))
+        preset = load_presets()[WORKSHOP]
+        manager = JobManager(Store())
+        job = manager.submit(preset.model, replace(preset.train, epochs=1, train_limit=1000), owner="teacher")
+        assert manager.wait(job.id, timeout=120)["status"] == "finished"
+        return manager.store.run(job.id)
+
+
+def install_model(run: dict, store: Store | None = None) -> int:
+    """Copy a trained run (record and model file) into this test's LAB_HOME."""
+    store = store or Store()
+    target = data_home() / "trained" / Path(run["model_path"]).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run["model_path"], target)
+    fields = {k: v for k, v in run.items() if k != "id"}
+    fields["model_path"] = str(target)
+    return store.create_run(**fields)
+
+
+# ---- every page ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, title", [("datasets", "Datasets"), ("architecture", "Architecture"),
+                                         ("train", "Train"), ("results", "Results"),
+                                         ("draw", "Draw and predict")])
+def test_every_page_runs_inside_the_app(name, title):
+    at = page(name)
+    assert at.title[0].value == title
+    assert at.text_input(key="owner").value.startswith("guest-")  # app.py's sidebar is there too
+    assert values(at.sidebar.caption) == ["No training running."]
+    at.run()  # and again, as after any click
+    assert not at.exception and at.title[0].value == title
+
+
+# ---- Datasets ------------------------------------------------------------------------------
+
+
+def test_datasets_page_shows_samples_and_one_hot():
+    at = start_app()  # the default page
+    assert at.title[0].value == "Datasets"
+    assert at.selectbox(key="ds_name").value == "mnist"
+    assert any("IDX files in" in c for c in values(at.caption)), values(at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Training set"] == "8000 x 28 x 28"
+    assert metrics["Test set"] == "2000 x 28 x 28"
+    assert metrics["Network input"] == "float32, 0 to 1"
+    samples = at.image[0]
+    assert len(samples.value) == 24 and samples.captions[0].startswith("0: ")
+    label = int(lab.data.load("mnist").y_train[0])
+    one_hot = at.dataframe[-1].value
+    assert list(one_hot.columns) == [str(i) for i in range(10)]
+    assert one_hot.iloc[0].tolist() == [int(i == label) for i in range(10)]
+
+    at.number_input(key="ds_one").set_value(7).run()
+    assert not at.exception
+    label = int(lab.data.load("mnist").y_train[7])
+    assert at.dataframe[-1].value.iloc[0].tolist() == [int(i == label) for i in range(10)]
+
+
+def test_datasets_page_xor_table():
+    at = start_app()
+    at.selectbox(key="ds_name").set_value("xor").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert table["x1 XOR x2"].tolist() == [0, 1, 1, 0]
+
+
+def test_dataset_not_found_names_where_it_looked(monkeypatch, tmp_path):
+    empty = {name: tmp_path / name for name in ("lab_datasets", "keras_home", "debian")}
+    for folder in empty.values():
+        folder.mkdir()
+    monkeypatch.setenv("LAB_DATASETS", str(empty["lab_datasets"]))
+    monkeypatch.setenv("KERAS_HOME", str(empty["keras_home"]))
+    monkeypatch.setattr(lab.data, "DEBIAN_ROOT", empty["debian"])
+    seed_run()
+    before = Store().runs()
+
+    at = start_app()
+    at.selectbox(key="ds_name").set_value("mnist").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "MNIST handwritten digits dataset was not found" in message
+    for where in (empty["lab_datasets"] / "mnist", empty["keras_home"] / "datasets" / "mnist.npz",
+                  empty["debian"] / "mnist"):
+        assert str(where) in message, (where, message)
+    assert "LAB_OFFLINE" in message and "LAB_DATASETS" in message
+    assert not at.image  # the page stopped before the samples
+    assert Store().runs() == before
+
+
+# ---- Architecture --------------------------------------------------------------------------
+
+
+def test_architecture_page_shows_layers_and_parameters():
+    at = page("architecture")
+    assert at.selectbox(key="arch_preset").value == WORKSHOP
+    editor = at.data_editor(key=f"arch_layers_{version(at)}")
+    assert editor.value["kind"].tolist() == ["Flatten", "Dense", "Dense", "Dense"]
+    table = [d for d in at.dataframe if d.key is None][0].value
+    assert table["parameters"].tolist() == [0, 0, 12560, 272, 170]
+    assert table["output shape"].tolist()[-1] == "(10,)"
+    assert at.metric[0].label == "Total parameters" and at.metric[0].value == f"{WORKSHOP_PARAMS:,}"
+    assert values(at.success) == ["This network can be trained."] and not at.error
+    assert "keras.layers.Dense(16, activation='relu')" in at.code[0].value
+
+    # loading another preset replaces the network and its numbers
+    at.selectbox(key="arch_preset").set_value("mlp_512_512")
+    at.button(key="arch_preset_load").click().run()
+    assert not at.exception
+    total = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+    assert at.metric[0].value == f"{total:,}"
+
+
+BAD_SPECS = {
+    "conv_after_flatten": (
+        [LayerSpec("Flatten"), LayerSpec("Conv2D", filters=8), LayerSpec("Dense", units=10, activation="softmax")],
+        ["Layer 2 (Conv2D(8, 3x3, relu)) needs an image-shaped input", "before the Flatten layer"]),
+    "dense_zero_units": (
+        [LayerSpec("Flatten"), LayerSpec("Dense", units=0), LayerSpec("Dense", units=10, activation="softmax")],
+        ["Layer 2 (Dense) has 0 units", "at least 1 unit"]),
+    "dropout_1.5": (
+        [LayerSpec("Flatten"), LayerSpec("Dense", units=16), LayerSpec("Dropout", rate=1.5),
+         LayerSpec("Dense", units=10, activation="softmax")],
+        ["Layer 3 (Dropout) has a rate of 1.5", "below 1"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SPECS))
+def test_bad_network_is_explained_and_cannot_start(case):
+    layers, expected = BAD_SPECS[case]
+    seed_run()
+    before = Store().runs()
+    at = page("architecture")
+    set_spec(at, ModelSpec(name=f"bad {case}", layers=layers))
+
+    errors = values(at.error)
+    assert errors and all(part in errors[0] for part in expected), errors
+    assert not at.success
+    assert at.data_editor(key=f"arch_layers_{version(at)}").value["kind"].tolist() == [x.kind for x in layers]
+    assert not at.code  # no Keras code for a network that cannot be built
+
+    # the Train page refuses to start it, with the same explanation
+    open_page(at, "pages/train.py")
+    assert errors[0] in values(at.error)
+    assert at.button(key="train_start").disabled
+    assert Store().runs() == before
+
+
+@pytest.mark.parametrize("edit, expected", [
+    ({"edited_rows": {1: {"units": 0}}}, "Layer 2 (Dense) has 0 units"),
+    ({"added_rows": [{"kind": "Dropout", "rate": 1.5}]}, "Layer 5 (Dropout) has a rate of 1.5"),
+    ({"edited_rows": {1: {"kind": "Conv2D", "filters": 8}}}, "needs an image-shaped input"),
+    ({"edited_rows": {1: {"units": 1.5}}}, "must be a whole number, not 1.5. Fix that cell"),
+    ({"edited_rows": {1: {"kind": "Bogus"}}}, "unknown kind 'Bogus'"),
+    ({"deleted_rows": [0, 1, 2, 3]}, "The network has no layers"),
+])
+def test_bad_cell_edits_are_explained(edit, expected):
+    """The same mistakes made in the layer table itself (its edit state, as the browser sends it)."""
+    at = page("architecture")
+    at.session_state[f"arch_layers_{version(at)}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [],
+                                                      **edit}
+    at.run()
+    assert not at.exception
+    assert any(expected in e for e in values(at.error)), values(at.error)
+    assert not at.success
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("abc", "The learning rate must be a number, but 'abc' is not one. Type a number such as 0.001."),
+    ("0", "The learning rate is 0.0: it must be above 0"),
+])
+def test_bad_learning_rate_on_architecture_page(text, expected):
+    at = page("architecture")
+    at.text_input(key=f"arch_{version(at)}_lr").set_value(text).run()
+    assert not at.exception
+    assert any(e.startswith(expected) for e in values(at.error)), values(at.error)
+    assert not at.success
+
+
+# ---- Train ---------------------------------------------------------------------------------
+
+
+def test_train_page_settings_and_no_runs_yet():
+    at = page("train")
+    v = version(at)
+    assert at.selectbox(key="train_preset").value == WORKSHOP
+    assert at.selectbox(key=f"train_ds_{v}").value == "mnist"
+    settings = {k: at.number_input(key=f"train_{k}_{v}").value
+                for k in ("epochs", "batch", "split", "seed", "limit", "patience")}
+    assert settings == {"epochs": 10, "batch": 128, "split": 0.1, "seed": 42, "limit": 0, "patience": 0}
+    assert at.text_input(key=f"train_{v}_lr").value == "0.001"
+    assert at.selectbox(key=f"train_{v}_opt").value == "rmsprop"
+    start = at.button(key="train_start")
+    assert start.label == "Start training" and not start.disabled
+    assert values(at.info) == ["No runs yet: press Start training."]
+    assert "No training running." in values(at.sidebar.caption)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("abc", "The learning rate must be a number, but 'abc' is not one. Type a number such as 0.001."),
+    ("0", "The learning rate is 0.0: it must be above 0"),
+])
+def test_bad_learning_rate_on_train_page(text, expected):
+    seed_run()
+    before = Store().runs()
+    at = page("train")
+    at.text_input(key=f"train_{version(at)}_lr").set_value(text).run()
+    assert not at.exception
+    assert any(e.startswith(expected) for e in values(at.error)), values(at.error)
+    if text == "abc":
+        assert "train_start" not in keys(at.button)  # the page stops before offering to start
+    else:
+        assert at.button(key="train_start").disabled
+    assert Store().runs() == before
+
+
+def test_batch_larger_than_the_data():
+    seed_run()
+    before = Store().runs()
+    at = page("train")
+    v = version(at)
+    at.number_input(key=f"train_limit_{v}").set_value(1000)
+    at.number_input(key=f"train_batch_{v}").set_value(1000).run()
+    assert not at.exception
+    assert values(at.error) == [
+        "The batch size (1000) is larger than the 900 training examples left after the validation "
+        "split: use a batch size of at most 900."]
+    assert at.button(key="train_start").disabled
+    assert Store().runs() == before
+
+
+def test_batch_larger_than_the_loaded_dataset_is_refused_before_start():
+    """The check uses the images really loaded (8,000 here), not MNIST's nominal 60,000."""
+    at = page("train")
+    v = version(at)
+    at.number_input(key=f"train_batch_{v}").set_value(10000)
+    at.number_input(key=f"train_epochs_{v}").set_value(1).run()
+    assert not at.exception
+    assert any("The batch size (10000) is larger than the 7200 training examples" in e
+               for e in values(at.error)), values(at.error)
+    assert at.button(key="train_start").disabled
+    assert Store().runs() == []
+
+
+def test_train_a_tiny_run_then_see_it_in_results():
+    at = page("train")
+    v = version(at)
+    at.number_input(key=f"train_limit_{v}").set_value(1000)
+    at.number_input(key=f"train_epochs_{v}").set_value(1)
+    at.text_input(key="train_comment").set_value("tiny run")
+    at.text_input(key="owner").set_value("ada")  # the name in the sidebar owns the run
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+
+    runs = Store().runs()
+    assert len(runs) == 1
+    run = runs[0]
+    assert run["network"] == "Workshop 16-16-10" and run["comment"] == "tiny run"
+    assert run["owner"] == "ada"
+    assert json.loads(run["train_json"])["train_limit"] == 1000
+    assert at.selectbox(key="train_watch").value == run["id"]
+
+    progress = page_manager().wait(run["id"], timeout=90)
+    assert progress["status"] == "finished", progress["error"]
+    run = Store().run(run["id"])
+    assert run["status"] == "finished" and run["epochs_done"] == 1
+    assert 0 <= run["test_acc"] <= 1 and Path(run["model_path"]).is_file()
+
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{run['test_acc']:.2%}"
+    assert at.selectbox(key="cont_run").value == run["id"]  # it can be continued
+
+    open_page(at, "pages/results.py")
+    table = at.data_editor[0].value
+    assert table["run"].tolist() == [run["id"]]
+    row = table.iloc[0]
+    assert row["comment"] == "tiny run" and row["status"] == "finished" and row["epochs"] == 1
+    assert row["accuracy"] == pytest.approx(run["test_acc"])
+
+    open_page(at, "pages/draw.py")
+    assert at.selectbox(key="draw_model").value == run["id"]
+
+
+def test_full_queue_is_refused(monkeypatch):
+    monkeypatch.setenv("LAB_QUEUE_SIZE", "0")
+    monkeypatch.setenv("LAB_MAX_JOBS", "1")
+    at = page("train")
+    v = version(at)
+    at.number_input(key=f"train_epochs_{v}").set_value(1000)  # long: stopped below
+    at.number_input(key=f"train_batch_{v}").set_value(16).run()
+    manager = page_manager()
+    try:
+        at.button(key="train_start").click().run()
+        assert not at.exception and not at.error
+        assert [j.id for j in manager.active()] == [1]
+        at.run()  # the sidebar is drawn before the page, so it shows the job from the next run on
+        assert any(c.startswith("Training now: run 1, Workshop 16-16-10") for c in values(at.sidebar.caption))
+        before = Store().runs()
+
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        assert any(e.startswith("The queue is full: 1 running and 0 waiting.") and "LAB_QUEUE_SIZE" in e
+                   for e in values(at.error)), values(at.error)
+        assert Store().runs() == before  # nothing recorded for the refused run
+        assert [j.id for j in manager.active()] == [1]
+
+        at.button(key="stop_1").click().run()  # its owner stops it from the page
+        assert not at.exception
+        assert manager.wait(1, timeout=60)["status"] == "stopped"
+        assert Store().run(1)["status"] == "stopped"
+    finally:
+        for job in manager.active():
+            manager.stop(job.id, job.owner)
+            manager.wait(job.id, timeout=60)
+
+
+# ---- Results -------------------------------------------------------------------------------
+
+
+def test_results_page_without_runs():
+    at = page("results")
+    assert values(at.info) == ["No runs recorded yet. Train a network on the Train page."]
+    assert not at.data_editor
+
+
+def test_results_table_and_comment_saved():
+    store = Store()
+    first = seed_run(store, comment="first try")
+    second = seed_run(store, comment="", test_acc=0.91)
+    at = page("results")
+    editor = at.data_editor[0]  # key "results_table" (a fix may add a suffix)
+    assert editor.key.startswith("results_table")
+    table = editor.value
+    assert table["run"].tolist() == [second, first]  # newest first
+    assert table["comment"].tolist() == ["", "first try"]
+    assert table["accuracy"].tolist() == pytest.approx([0.91, 0.87])
+    assert at.multiselect(key="results_pick").value == [second, first]
+    assert "These runs have no finished epochs." in values(at.caption)
+
+    # a comment typed into the table (the edit state the browser sends) is saved at once
+    at.session_state[editor.key] = {"edited_rows": {1: {"comment": "lr too high"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert store.run(first)["comment"] == "lr too high"
+    assert store.run(second)["comment"] == ""
+    assert values(at.toast) == [f"Comment of run {first} saved."]
+    at.run()  # a rerun does not save (or announce) it again
+    assert not at.toast
+    assert store.run(first)["comment"] == "lr too high"
+
+
+# ---- Draw ----------------------------------------------------------------------------------
+
+
+def test_draw_page_without_a_trained_model():
+    seed_run()  # a run without a model file does not count
+    before = Store().runs()
+    at = page("draw")
+    assert len(at.info) == 1
+    assert at.info[0].value.startswith("There is no trained model yet. Train a network on MNIST on the Train page")
+    assert not at.selectbox
+    assert Store().runs() == before
+
+
+def test_draw_page_empty_canvas(trained_model):
+    run_id = install_model(trained_model)
+    at = page("draw")
+    model = at.selectbox(key="draw_model")
+    assert model.value == run_id
+    assert model.options[0].startswith(f"run {run_id}: Workshop 16-16-10 on mnist, 1 epochs, test accuracy")
+    assert at.button(key="draw_clear")
+    assert at.file_uploader(key="draw_upload")
+    assert values(at.info) == ["The canvas is empty: draw a digit first."]
+    assert not at.metric
+
+
+def test_draw_page_reads_an_uploaded_digit(trained_model):
+    install_model(trained_model)
+    at = page("draw")
+    png, _ = digit_png(0)
+    at.file_uploader(key="draw_upload").set_value(("digit.png", png, "image/png")).run()
+    assert not at.exception and not at.info and not at.error
+    reads = at.metric[0]
+    assert reads.label == "The network reads" and reads.value in [str(i) for i in range(10)]
+    assert reads.delta.endswith("sure")
+
+
+def test_draw_page_bad_upload(trained_model):
+    install_model(trained_model)
+    before = Store().runs()
+    at = page("draw")
+    at.file_uploader(key="draw_upload").set_value(("digit.png", b"this is not a picture", "image/png")).run()
+    assert not at.exception
+    assert values(at.info) == ["This file is not a picture the lab can read: upload a PNG or JPEG of one digit."]
+    assert Store().runs() == before
+
+
+def test_draw_page_damaged_model_file(trained_model, tmp_path):
+    store = Store()
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a keras file")
+    run_id = install_model(trained_model, store)
+    store.update_run(run_id, model_path=str(broken))
+    before = store.runs()
+    at = page("draw")
+    png, _ = digit_png(1)
+    at.file_uploader(key="draw_upload").set_value(("digit.png", png, "image/png")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"The model file {broken} cannot be loaded")
+    assert at.error[0].value.endswith("Train the run again or pick another.")
+    assert store.runs() == before
+
+
+def edit_comment(at: AppTest, row: int, text: str) -> AppTest:
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {row: {"comment": text}},
+                                               "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_an_old_comment_edit_is_not_saved_again_over_a_newer_one():
+    store = Store()
+    run_id = seed_run(store, comment="")
+    ada, bob = page("results"), page("results")  # two browsers on the same lab
+    edit_comment(ada, 0, "from ada")
+    assert store.run(run_id)["comment"] == "from ada"
+    bob.run()
+    edit_comment(bob, 0, "from bob")
+    assert store.run(run_id)["comment"] == "from bob"
+
+    ada.multiselect(key="results_pick").set_value([]).run()  # any click reruns ada's page
+    assert not ada.exception
+    assert store.run(run_id)["comment"] == "from bob"
+    assert not ada.toast
+    assert ada.data_editor[0].value["comment"].tolist() == ["from bob"]
