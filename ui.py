@@ -136,6 +136,11 @@ def optimizer_inputs(train: TrainSpec, key: str) -> TrainSpec | None:
     return TrainSpec(**{**train.to_dict(), "optimizer": optimizer, "learning_rate": lr, "loss": loss})
 
 
+def plural(n: int, word: str) -> str:
+    """``plural(1, "epoch")`` -> "1 epoch"; ``plural(3, "epoch")`` -> "3 epochs"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def show_problems(problems: list[str]) -> None:
     """Each problem as an error box; a green note when there are none."""
     for problem in problems:

@@ -29,7 +29,7 @@ def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
     df = history_frame(history)
     df = df[df.metric == metric]
     return alt.Chart(df, title=f"{metric} per epoch").mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("value:Q", format=".4f", title=metric)],
@@ -66,7 +66,7 @@ def count_chart(labels, class_names) -> alt.Chart:
     counts = pd.Series(labels).value_counts().reindex(range(len(class_names)), fill_value=0)
     df = pd.DataFrame({"class": list(class_names), "count": counts.to_numpy()})
     return alt.Chart(df).mark_bar().encode(
-        x=alt.X("class:N", sort=list(class_names), title=None),
+        x=alt.X("class:N", sort=list(class_names), title=None, axis=alt.Axis(labelAngle=0)),
         y="count:Q", tooltip=["class", "count"],
     ).properties(height=220)
 
@@ -74,7 +74,7 @@ def count_chart(labels, class_names) -> alt.Chart:
 def compare_chart(epochs: pd.DataFrame, metric: str = "val_accuracy") -> alt.Chart:
     """One line per run: ``metric`` against epoch (columns run, epoch, ``metric``)."""
     return alt.Chart(epochs, title=f"{metric} by epoch").mark_line(point=True).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
         color=alt.Color("run:N"),
         tooltip=["run", "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],

@@ -229,7 +229,7 @@ class JobManager:
         path = run.get("model_path")
         if not path or not Path(path).is_file() or run.get("saved_epoch") is None:
             raise JobRejected(f"Run {run_id} has no saved model to continue from "
-                              "(it ended before finishing an epoch, or its file was removed).")
+                              "(it failed before saving one, or its file was removed).")
         start = int(run["saved_epoch"])
         model = ModelSpec.from_dict(json.loads(run["spec_json"]))
         train = TrainSpec.from_dict(json.loads(run["train_json"]))

@@ -43,3 +43,31 @@ def changed_comments(before: pd.DataFrame, after: pd.DataFrame) -> dict[int, str
     old = dict(zip(before["run"], before["comment"].fillna("")))
     return {int(run): str(text or "") for run, text in zip(after["run"], after["comment"])
             if str(text or "") != old.get(run, "")}
+
+
+PERCENT = ("accuracy", "val accuracy", "train accuracy")
+
+
+def side_by_side(table_: pd.DataFrame, runs: list[int]) -> pd.DataFrame:
+    """The chosen runs as columns and their fields as rows, numbers formatted for reading."""
+    picked = table_[table_["run"].isin(runs)].set_index("run")
+    out = picked.astype(object).copy()
+    for col in picked.columns:
+        for run, value in picked[col].items():
+            out.loc[run, col] = _fmt(col, value)
+    out.index = [f"run {r}" for r in out.index]
+    return out.T
+
+
+def _fmt(column: str, value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if column in PERCENT:
+        return f"{value:.2%}"
+    if column == "parameters":
+        return f"{int(value):,}"
+    if column == "duration (s)":
+        return f"{value:.1f}"
+    if column == "test loss":
+        return f"{value:.4f}"
+    return str(value)

@@ -65,7 +65,8 @@ st.subheader("Shapes and parameters")
 table, _ = summary.layer_table(model, data.DATASETS[dataset].input_shape)
 st.dataframe(pd.DataFrame([{"#": r.index, "layer": r.layer, "output shape": str(r.output_shape),
                             "parameters": r.params, "where the number comes from": r.formula}
-                           for r in table]), hide_index=True)
+                           for r in table]), hide_index=True,
+             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
 problems = summary.validate(model, train)
 st.metric("Total parameters", "-" if problems else f"{summary.total_params(table):,}")
 ui.show_problems(problems)

@@ -52,6 +52,7 @@ label = int(ds.y_train[i])
 left, right = st.columns([1, 3])
 if name != "xor":
     left.image(np.kron(ds.x_train[i], np.ones((4, 4), np.uint8)), caption=f"label {label}")
-right.write(f"Label **{label}** ({ds.class_names[label]}) becomes a row with a 1 in place {label}:")
+named = "" if ds.class_names[label] == str(label) else f" ({ds.class_names[label]})"
+right.write(f"Label **{label}**{named} becomes a row with a 1 in place {label}:")
 right.dataframe(pd.DataFrame([np.eye(len(ds.class_names), dtype=int)[label]], columns=list(ds.class_names)),
                 hide_index=True)

@@ -24,7 +24,7 @@ if not runs:
 by_id = {r["id"]: r for r in runs}
 run_id = st.selectbox("Model", list(by_id), key="draw_model", format_func=lambda i: (
     f"run {i}: {by_id[i]['network']} on {by_id[i]['dataset']}, "
-    f"{by_id[i]['epochs_done']} epochs, test accuracy "
+    f"{ui.plural(by_id[i]['epochs_done'] or 0, 'epoch')}, test accuracy "
     + (f"{by_id[i]['test_acc']:.1%}" if by_id[i]["test_acc"] is not None else "not tested")))
 run = by_id[run_id]
 class_names = data.DATASETS[run["dataset"]].class_names
@@ -32,6 +32,7 @@ class_names = data.DATASETS[run["dataset"]].class_names
 st.session_state.setdefault("canvas_n", 0)
 left, mid, right = st.columns([1.2, 0.8, 1.6])
 with left:
+    st.caption("Draw one digit here")
     canvas = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000",
                        height=280, width=280, drawing_mode="freedraw", return_image_data=True,
                        key=f"canvas_{st.session_state['canvas_n']}")
@@ -57,5 +58,6 @@ probs = predict.probabilities(model, image)
 mid.image(np.kron((image * 255).astype(np.uint8), np.ones((6, 6), np.uint8)),
           caption="what the network receives (28x28)")
 best = int(np.argmax(probs))
-right.metric("The network reads", class_names[best], f"{probs[best]:.1%} sure", delta_color="off")
+right.metric("The network reads", class_names[best], f"{probs[best]:.1%} sure", delta_color="off",
+             delta_arrow="off")
 right.altair_chart(charts.probability_chart(probs, class_names), width="stretch")

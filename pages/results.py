@@ -46,4 +46,4 @@ if picked:
         metric = st.radio("Metric", ["val_accuracy", "accuracy", "val_loss", "loss"], horizontal=True,
                           key="results_metric")
         st.altair_chart(charts.compare_chart(epochs.dropna(subset=[metric]), metric), width="stretch")
-    st.dataframe(table[table["run"].isin(picked)].set_index("run").T.astype(str), width="stretch")
+    st.dataframe(results.side_by_side(table, picked), width="stretch")

@@ -28,7 +28,8 @@ limit = c[0].number_input("Use only the first N training images (0 = all)", 0, 6
                           step=1000, key=f"train_limit_{v}")
 patience = c[1].number_input("Early stopping patience (0 = off)", 0, 100, train.early_stopping,
                              key=f"train_patience_{v}")
-keep_best = c[2].checkbox("Keep the epoch with the best validation accuracy", train.keep_best,
+keep_best = c[2].checkbox("Keep the best epoch", train.keep_best,
+                          help="Keep the weights of the epoch with the best validation accuracy.",
                           key=f"train_best_{v}")
 opt = ui.optimizer_inputs(train, key=f"train_{v}")
 comment = st.text_input("Comment for the results table", key="train_comment")
@@ -98,12 +99,12 @@ def watch():
         left.altair_chart(charts.epoch_chart(p["history"], "accuracy"), width="stretch")
     if p["test_acc"] is not None and not view["live"]:
         n = max(len(p["history"]), 1)
-        c = st.columns(5)
+        c = st.columns(4)
         c[0].metric("Test accuracy", f"{p['test_acc']:.2%}")
         c[1].metric("Test loss", f"{p['test_loss']:.4f}")
         c[2].metric("Total time", f"{p['seconds']:.1f} s")
         c[3].metric("Per epoch", f"{sum(h['seconds'] for h in p['history']) / n:.1f} s")
-        c[4].metric("Device", p["device"] or "?")
+        st.caption(f"Trained on {p['device'] or 'an unknown device'}.")
 
 
 watch()
@@ -112,12 +113,13 @@ st.divider()
 st.subheader("Continue a run")
 st.caption("Train a recorded run for more epochs from its saved weights and optimizer state; "
            "the new epochs extend its history.")
-saved = [i for i, r in runs.items() if r["model_path"] and i not in active]
+saved = [i for i, r in runs.items() if r["model_path"]]
 if saved:
     c = st.columns([3, 1, 1])
     run_id = c[0].selectbox("Run to continue", saved, key="cont_run",
                             format_func=lambda i: f"run {i}: {runs[i]['network']}, "
-                                                  f"{runs[i]['saved_epoch']} epochs saved")
+                                                  f"{ui.plural(runs[i]['saved_epoch'] or 0, 'epoch')} saved"
+                                                  f"{' (training now)' if i in active else ''}")
     more = c[1].number_input("More epochs", 1, 1000, 2, key="cont_more")
     c[2].write("")
     if c[2].button("Continue", key="cont_go"):

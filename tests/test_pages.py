@@ -503,7 +503,7 @@ def test_draw_page_empty_canvas(trained_model):
     at = page("draw")
     model = at.selectbox(key="draw_model")
     assert model.value == run_id
-    assert model.options[0].startswith(f"run {run_id}: Workshop 16-16-10 on mnist, 1 epochs, test accuracy")
+    assert model.options[0].startswith(f"run {run_id}: Workshop 16-16-10 on mnist, 1 epoch, test accuracy")
     assert at.button(key="draw_clear")
     assert at.file_uploader(key="draw_upload")
     assert values(at.info) == ["The canvas is empty: draw a digit first."]

@@ -1,0 +1,412 @@
+"""End to end: the running app driven in headless Chromium.
+
+One Streamlit server (a subprocess on a free port, its own LAB_HOME, the real
+8,000/2,000 MNIST split, offline) and one browser page serve the whole module,
+so every page is reached through the sidebar in a single session, as a student
+would. The tests run in file order and build on each other: the Train tests
+leave the runs that Results and Draw look at.
+
+Screenshots of every page go to ``test-artifacts/`` (git-ignored) for people
+to look at; the assertions do not depend on them.
+
+Run with ``pytest -m browser``. Needs Debian's Chromium at /usr/bin/chromium
+(``playwright install`` cannot download here).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+PlaywrightTimeout = playwright_api.TimeoutError
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+APP = "[data-testid='stApp']"
+IDLE = f"{APP}[data-test-script-state='notRunning']"
+BUSY = f"{APP}[data-test-script-state='running']"
+NETWORK = "Workshop 16-16-10"  # the default preset
+RUNS: dict[str, int] = {}  # what the Train tests left for Results and Draw
+SHORT = 90_000  # ms: page loads, reruns, a short training run
+LONG = 150_000  # ms: the slow first epoch on a busy 2-core machine
+
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+
+
+# ---- the server and the browser ----------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200 and r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, datasets_dir):
+    """The app on a free port; yields its URL and always stops it."""
+    tmp = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    env = {**os.environ, "LAB_HOME": str(tmp / "labhome"), "LAB_DATASETS": str(datasets_dir),
+           "LAB_OFFLINE": "1", "KERAS_HOME": str(tmp / "keras_home"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    log_path = tmp / "streamlit.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],  # files edited during the run must not disturb it
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after 60 s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the server and nothing else
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        log.close()
+        if ARTIFACTS.is_dir():
+            (ARTIFACTS / "streamlit.log").write_bytes(log_path.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    """One browser tab on the app for the whole module (one Streamlit session)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(SHORT)
+        expect.set_options(timeout=30_000)
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.goto(server)
+        tab.wait_for_selector(IDLE, timeout=SHORT)
+        tab.js_errors = errors
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request, page):
+    """Keep a picture of the page when a test fails."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+def settle(page, timeout: int = SHORT) -> None:
+    """Wait for the rerun an interaction started to end.
+
+    The run may start a moment after the click, or be over before we look, so
+    give it a short chance to start, then wait for the app to be idle.
+    """
+    try:
+        page.wait_for_selector(BUSY, timeout=1500)
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def go(page, link: str, title: str) -> None:
+    """Open a page by clicking its sidebar link; wait for its title and the run to end."""
+    page.locator("[data-testid='stSidebarNavLink']", has_text=link).click()
+    expect(page.locator("h1").first).to_have_text(title, timeout=SHORT)
+    settle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def shoot(page, name: str) -> None:
+    """Screenshot the whole page (Streamlit scrolls an inner box, so grow the window to fit it)."""
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        "[data-testid='stMain'], [data-testid='stAppViewContainer'], [data-testid='stMainBlockContainer']")]
+        .map(e => e.scrollHeight), 0)""")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(max(int(height) + 40, size["height"]), 8000)})
+    page.wait_for_timeout(500)  # let charts lay themselves out again
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def set_number(page, label: str, value: int) -> None:
+    """Type into a number input and commit it with Enter."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
+    expect(box).to_have_value(str(value))
+
+
+def status_line(page):
+    """The watched run's header line: 'Run N · network · dataset · started by who · status'."""
+    return page.locator("[data-testid='stMarkdownContainer']").filter(has_text=re.compile(r"^Run \d+ · "))
+
+
+def watched_run(page) -> int:
+    return int(re.match(r"Run (\d+)", status_line(page).first.inner_text()).group(1))
+
+
+def wait_ended(page, run: int, status: str, timeout: int = LONG) -> None:
+    """Wait until run ``run`` has ended with ``status`` and the whole page was redrawn.
+
+    The watch fragment shows the final status a moment before it notices the job
+    is over and reruns the page; only that rerun updates the rest of the page (the
+    'Run' list loses its '- training' mark, 'Continue a run' lists the run).
+    """
+    expect(status_line(page).first).to_contain_text(f"Run {run} ·", timeout=timeout)
+    expect(status_line(page).first).to_contain_text(f"· {status}", timeout=timeout)
+    expect(combo(page, "Run")).to_have_value(re.compile(rf"^run {run}: .*\)$"), timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def progress_position(page) -> tuple[int, int] | None:
+    """(epoch, batch) from the progress bar's text, or None when there is no bar."""
+    try:
+        text = page.locator("[data-testid='stProgress']").first.inner_text(timeout=500)
+    except PlaywrightTimeout:
+        return None
+    m = re.search(r"epoch (\d+)/\d+, batch (\d+)/", text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def combo(page, label: str):
+    """A select box's input; its value is the chosen option's text."""
+    return page.get_by_role("combobox", name=label, exact=True)
+
+
+def open_list(page, label: str):
+    """Open a select box's list and return it.
+
+    Right after a run ends the first click on a select box sometimes does not open
+    its list (a late rerun of the watch fragment redraws it), so try a few times.
+    """
+    listbox = page.get_by_role("listbox")
+    for _ in range(5):
+        combo(page, label).click()
+        try:
+            expect(listbox).to_be_visible(timeout=3_000)
+            return listbox
+        except AssertionError:
+            page.keyboard.press("Escape")
+            settle(page)
+    raise AssertionError(f"the list of the select box {label!r} does not open")
+
+
+def choose(page, label: str, option: re.Pattern) -> None:
+    """Open a select box and click the option whose text matches."""
+    listbox = open_list(page, label)
+    listbox.get_by_role("option", name=option).click()
+    expect(listbox).to_have_count(0)
+    settle(page)
+
+
+def needs(*keys: str) -> None:
+    """Skip when an earlier test did not leave the runs this one looks at."""
+    if not all(k in RUNS for k in keys):
+        pytest.skip("needs the runs the Train tests make")
+
+
+def grid_rows(grid) -> list[dict]:
+    """The rows a data grid shows, as {column header: cell text}, read from the hidden
+    accessible table glide-data-grid keeps next to its canvas (cells in view only)."""
+    return grid.locator("table[role='grid']").first.evaluate("""t => {
+        const head = {};
+        t.querySelectorAll("th[role='columnheader']").forEach(
+            h => { head[h.getAttribute('aria-colindex')] = h.textContent.trim(); });
+        return [...t.querySelectorAll("tbody tr[role='row']")].map(r => Object.fromEntries(
+            [...r.querySelectorAll("td[role='gridcell']")].map(
+                c => [head[c.getAttribute('aria-colindex')], c.textContent.trim()])));
+    }""")
+
+
+def charts(page):
+    return page.locator("[data-testid='stVegaLiteChart']")
+
+
+# ---- the tests -------------------------------------------------------------------------------------
+
+def test_datasets_and_architecture_pages(page):
+    go(page, "Datasets", "Datasets")
+    expect(page.locator("[data-testid='stMetric']", has_text="Training set")).to_contain_text("8000 x 28 x 28")
+    expect(page.locator("[data-testid='stMetric']", has_text="Test set")).to_contain_text("2000 x 28 x 28")
+    expect(page.locator("[data-testid='stImage']").first).to_be_visible()
+    expect(charts(page).first).to_be_visible()
+    shoot(page, "1-datasets")
+
+    go(page, "Architecture", "Architecture")
+    expect(page.get_by_label("Network name", exact=True)).to_have_value(NETWORK)
+    # 784*16+16 + 16*16+16 + 16*10+10 = 13,002 weights
+    expect(page.locator("[data-testid='stMetric']", has_text="Total parameters")).to_contain_text("13,002")
+    expect(page.get_by_text("This network can be trained.")).to_be_visible()
+    shoot(page, "2-architecture")
+
+
+def test_train_a_short_run(page):
+    go(page, "Train", "Train")
+    expect(page.get_by_text(f"Network: {NETWORK}")).to_be_visible()
+    set_number(page, "Use only the first N training images (0 = all)", 2000)
+    set_number(page, "Epochs", 2)
+    page.get_by_role("button", name="Start training").click()
+    expect(status_line(page).first).to_contain_text(NETWORK)
+    run = watched_run(page)
+
+    seen = []  # progress positions while it runs
+    deadline = time.monotonic() + LONG / 1000
+    while "finished" not in status_line(page).first.inner_text() and time.monotonic() < deadline:
+        pos = progress_position(page)
+        if pos and (not seen or pos != seen[-1]):
+            seen.append(pos)
+        page.wait_for_timeout(250)
+    wait_ended(page, run, "finished")
+    assert seen == sorted(seen), f"progress went backwards: {seen}"
+    expect(page.locator("[data-testid='stMetric']", has_text="Test accuracy")).to_contain_text("%")
+    # the live line plus loss and accuracy per epoch
+    expect(charts(page)).to_have_count(3)
+    expect(combo(page, "Run to continue")).to_have_value(f"run {run}: {NETWORK}, 2 epochs saved")
+    RUNS["short"] = run
+    shoot(page, "3-train-finished")
+
+
+def test_stop_and_continue(page):
+    # long enough to stop by hand: small batches, many epochs
+    set_number(page, "Use only the first N training images (0 = all)", 4000)
+    set_number(page, "Batch size", 4)
+    set_number(page, "Epochs", 40)
+    page.get_by_role("button", name="Start training").click()
+    expect(status_line(page).first).to_contain_text("running", timeout=LONG)
+    run = watched_run(page)
+
+    seen = []
+    deadline = time.monotonic() + LONG / 1000
+    while time.monotonic() < deadline:
+        pos = progress_position(page)
+        if pos and (not seen or pos != seen[-1]):
+            seen.append(pos)
+        if pos and pos[0] >= 2:
+            break
+        page.wait_for_timeout(250)
+    assert seen and seen[-1][0] >= 2, f"never reached epoch 2: {seen}"
+    assert len(seen) >= 2 and seen == sorted(seen), f"progress did not grow: {seen}"
+    expect(charts(page)).to_have_count(3)  # live line, loss and accuracy per epoch
+    shoot(page, "4-train-running")
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+    wait_ended(page, run, "stopped")
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_have_count(0)
+    option = re.compile(rf"run {run}: {NETWORK}, (\d+) epochs? saved")
+    choose(page, "Run to continue", option)
+    expect(combo(page, "Run to continue")).to_have_value(option)
+    saved = int(option.search(combo(page, "Run to continue").input_value()).group(1))
+    assert 1 <= saved < 40
+    shoot(page, "5-train-stopped")
+
+    set_number(page, "More epochs", 1)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    settle(page)
+    wait_ended(page, run, "finished")  # it was 'stopped': only the continued run can finish it
+    more = f"run {run}: {NETWORK}, {saved + 1} epochs saved"
+    choose(page, "Run to continue", re.compile(f"^{re.escape(more)}$"))
+    expect(combo(page, "Run to continue")).to_have_value(more)
+    expect(page.locator("[data-testid='stMetric']", has_text="Test accuracy")).to_contain_text("%")
+    RUNS["continued"], RUNS["epochs"] = run, saved + 1
+    shoot(page, "6-train-continued")
+
+
+def test_results_lists_the_runs(page):
+    needs("short", "continued")
+    go(page, "Results", "Results")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    expect(grid).to_be_visible()
+    # The grid is drawn on a canvas; glide-data-grid also keeps a hidden accessible
+    # table of the cells in view (raw values, columns run, network, ..., status),
+    # which get_by_role skips because it is hidden, so select it with CSS.
+    cells = grid.locator("td[role='gridcell']")
+    expect(cells.filter(has_text=re.compile(rf"^{NETWORK}$"))).to_have_count(2, timeout=SHORT)
+    expect(cells.filter(has_text=re.compile(r"^finished$"))).to_have_count(2)
+    rows = {r["run"]: r for r in grid_rows(grid)}
+    short, continued = rows[str(RUNS["short"])], rows[str(RUNS["continued"])]
+    assert short["epochs"] == "2" and short["status"] == "finished", short
+    assert continued["epochs"] == str(RUNS["epochs"]) and continued["status"] == "finished", continued
+    assert 0 < float(continued["accuracy"]) <= 1, continued
+    expect(page.locator("[data-testid='stDownloadButton']", has_text="Download as CSV")).to_be_visible()
+    shoot(page, "7-results")
+
+
+def test_draw_a_digit(page):
+    needs("continued")
+    go(page, "Draw", "Draw and predict")
+    # both runs are offered; pick the newest (the continued one) by hand
+    model = re.compile(rf"^run (\d+): {NETWORK} on mnist, \d+ epochs, test accuracy \d+\.\d%$")
+    expect(combo(page, "Model")).to_have_value(model)
+    expect(open_list(page, "Model").get_by_role("option", name=model)).to_have_count(2)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    run = RUNS["continued"]
+    choose(page, "Model", re.compile(rf"^run {run}: "))
+    expect(combo(page, "Model")).to_have_value(re.compile(rf"^run {run}: .*, {RUNS['epochs']} epochs, "))
+    expect(page.get_by_text("draw a digit first")).to_be_visible()
+    canvas = page.locator("[data-testid='stBidiComponentIsolated'] canvas.upper-canvas")
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    x = box["x"] + box["width"] / 2
+    page.mouse.move(x + 10, box["y"] + box["height"] * 0.15)  # a '1': one slightly slanted stroke
+    page.mouse.down()
+    page.mouse.move(x - 10, box["y"] + box["height"] * 0.85, steps=25)
+    page.mouse.up()
+    page.mouse.move(5, 5)  # off the canvas, so its hover toolbar is not in the screenshot
+    expect(page.get_by_text("what the network receives (28x28)")).to_be_visible(timeout=SHORT)
+    settle(page)
+    reads = page.locator("[data-testid='stMetric']", has_text="The network reads")
+    expect(reads).to_contain_text(re.compile(r"\d% sure"))
+    print("drew a 1; the network reads:", " ".join(reads.inner_text().split()))
+    expect(charts(page)).to_have_count(1)
+    shoot(page, "8-draw")
+
+    page.get_by_role("button", name="Clear", exact=True).click()
+    settle(page)
+    expect(page.get_by_text("draw a digit first")).to_be_visible()
+    expect(page.get_by_text("what the network receives (28x28)")).to_have_count(0)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    assert not page.js_errors, page.js_errors

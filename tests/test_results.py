@@ -1,0 +1,39 @@
+"""The results table and its side-by-side comparison."""
+
+import pandas as pd
+
+from lab import results
+
+
+def _run(i, **kw):
+    base = {"id": i, "network": "net", "activations": "relu, softmax", "epochs_done": 3, "comment": "",
+            "test_acc": 0.9123, "val_acc": 0.9, "dataset": "mnist", "params": 13002, "duration_s": 12.345,
+            "created": "2026-11-21 10:00:00", "status": "finished", "train_json": '{"optimizer": "adam", '
+            '"learning_rate": 0.001, "batch_size": 128}', "seed": 1, "train_acc": 0.95, "test_loss": 0.31234,
+            "architecture": "Flatten > Dense(10, softmax)", "owner": "ada", "device": "CPU (2 cores)"}
+    return {**base, **kw}
+
+
+def test_table_has_the_workshop_columns_and_falls_back_to_validation_accuracy():
+    t = results.table([_run(2, test_acc=None), _run(1)])
+    assert t.columns[:6].tolist() == ["run", "network", "activations", "epochs", "comment", "accuracy"]
+    assert t["accuracy"].tolist() == [0.9, 0.9123]
+    assert t.loc[0, "optimizer"] == "adam" and t.loc[0, "batch size"] == 128
+
+
+def test_changed_comments_only_lists_edited_rows():
+    before = results.table([_run(1), _run(2, comment="old")])
+    after = before.copy()
+    after.loc[1, "comment"] = "new"
+    assert results.changed_comments(before, after) == {2: "new"}
+    assert results.changed_comments(before, before) == {}
+
+
+def test_side_by_side_formats_numbers_for_reading():
+    t = results.table([_run(1), _run(2, test_acc=None, val_acc=None)])
+    s = results.side_by_side(t, [1, 2])
+    assert list(s.columns) == ["run 1", "run 2"]
+    assert s.loc["accuracy", "run 1"] == "91.23%" and s.loc["accuracy", "run 2"] == ""
+    assert s.loc["parameters", "run 1"] == "13,002"
+    assert s.loc["duration (s)", "run 1"] == "12.3" and s.loc["test loss", "run 1"] == "0.3123"
+    assert isinstance(s, pd.DataFrame)
