@@ -3,7 +3,8 @@
 The draw page asks for one image's probabilities after every stroke, so one
 image's latency is what a learner feels. This trains nothing: it builds a
 preset (random weights give the same timing as trained ones), takes one real
-Fashion-MNIST test image, and times both calls after a few warm-up calls.
+Fashion-MNIST test image, and times both calls after a few warm-up calls, and
+the first call of each on a fresh model (what the first stroke costs).
 
 Usage (from the project root):
     .venv/bin/python bench/predict_latency.py
@@ -52,20 +53,25 @@ def main(argv=None) -> int:
     ds = data.load(args.dataset)
     image = ds.scaled(ds.x_test[:1])[0].reshape(28, 28)
     print(f"One image from {ds.source}; {args.repeat} timed calls after 5 warm-up calls\n")
-    print("| preset | probabilities() median ms (p90) | model.predict() median ms (p90) | predict / probabilities |")
-    print("| --- | --- | --- | --- |")
+    print("| preset | probabilities() median ms (p90) | model.predict() median ms (p90) | predict / probabilities "
+          "| first call ms: probabilities / predict |")
+    print("| --- | --- | --- | --- | --- |")
     presets = load_presets()
     for key in [k.strip() for k in args.presets.split(",") if k.strip()]:
         preset = presets[key]
         net = compile_model(build_model(preset.model, ds.input_shape), preset.train)
         x = image.reshape((1,) + tuple(net.input_shape[1:])).astype(np.float32)
+        first_ours = timed(lambda: probabilities(net, image), 1, warmup=0)[0]  # a fresh model: first call
+        other = compile_model(build_model(preset.model, ds.input_shape), preset.train)
+        first_theirs = timed(lambda: other.predict(x, verbose=0), 1, warmup=0)[0]
         ours = timed(lambda: probabilities(net, image), args.repeat)
         theirs = timed(lambda: net.predict(x, verbose=0), args.repeat)
         same = np.allclose(probabilities(net, image), net.predict(x, verbose=0)[0], atol=1e-5)
         med = statistics.median
         p90 = lambda v: float(np.percentile(v, 90))  # noqa: E731
         print(f"| {key} | {med(ours):.2f} ({p90(ours):.2f}) | {med(theirs):.2f} ({p90(theirs):.2f}) | "
-              f"{med(theirs) / med(ours):.1f}x{'' if same else ' (OUTPUTS DIFFER)'} |", flush=True)
+              f"{med(theirs) / med(ours):.1f}x{'' if same else ' (OUTPUTS DIFFER)'} | {first_ours:.0f} / "
+              f"{first_theirs:.0f} |", flush=True)
     return 0
 
 

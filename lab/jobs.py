@@ -22,7 +22,7 @@ from pathlib import Path
 
 import keras
 
-from lab import advice, data, prepare
+from lab import advice, data, prepare, reclaim
 from lab.build import build_model, compile_model
 from lab.device import device_name
 from lab.spec import ModelSpec, TrainSpec
@@ -30,6 +30,7 @@ from lab.store import Store, data_home, spec_json
 from lab.summary import layer_table, total_params, validate
 
 SAMPLES_PER_EPOCH = 50  # points of the live in-epoch line
+KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are read from the store)
 # Save the model at an epoch end when this long has passed since the last save,
 # so a crashed server loses at most this much training.
 CHECKPOINT_EVERY_S = float(os.environ.get("LAB_CHECKPOINT_S", "20"))
@@ -183,6 +184,7 @@ class JobManager:
         self._running: list[Job] = []
         self._jobs: dict[int, Job] = {}
         self.interrupted = store.mark_interrupted()
+        self._tf_keys = reclaim.custom_gradient_keys()
 
     # ---- asking -------------------------------------------------------------
 
@@ -338,7 +340,12 @@ class JobManager:
 
     def _finish(self, job: Job) -> None:
         with self._lock:
+            if len(self._running) == 1:  # no other job is tracing a model now
+                reclaim.forget_custom_gradients(reclaim.custom_gradient_keys() - self._tf_keys)
             self._running.remove(job)
+            finished = [i for i, j in self._jobs.items() if j.done.is_set()]
+            for old in finished[:-KEEP_FINISHED]:
+                del self._jobs[old]
             self._pump()
         job.done.set()
 
@@ -350,8 +357,9 @@ class JobManager:
             self.store.update_run(job.id, status="failed", message=str(exc)[:2000])
         finally:
             job.progress.update(ended_at=time.time())
-            gc.collect()
             self._finish(job)
+            gc.collect()  # after done: a waiting page need not wait for it
+            reclaim.trim_heap()
 
 
 class Trainer:

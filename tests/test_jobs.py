@@ -236,3 +236,15 @@ def test_run_of_a_killed_server_shows_interrupted_and_continues_from_last_save(t
     p = manager.wait(run["id"], 120)
     assert p["status"] == "finished", p["error"]
     assert [e["epoch"] for e in store.epochs(run["id"])] == list(range(1, saved + 2))
+
+
+def test_finished_jobs_leave_no_traced_graphs_behind(manager):
+    """TensorFlow keeps every traced train step alive through its custom-gradient
+    registry (tensorflow#97697); the manager drops those entries after each job."""
+    from lab import reclaim
+
+    before = reclaim.custom_gradient_keys()
+    for seed in range(3):
+        job = manager.submit(SMALL, settings(epochs=1, train_limit=500, seed=seed), owner="ada")
+        assert manager.wait(job.id, 120)["status"] == "finished"
+    assert reclaim.custom_gradient_keys() - before == set()
