@@ -571,3 +571,28 @@ def test_an_old_comment_edit_is_not_saved_again_over_a_newer_one():
     assert store.run(run_id)["comment"] == "from bob"
     assert not ada.toast
     assert ada.data_editor[0].value["comment"].tolist() == ["from bob"]
+
+
+def test_a_running_job_survives_leaving_the_page_and_is_seen_by_another_browser():
+    ada = page("train")
+    v = version(ada)
+    ada.text_input(key="owner").set_value("ada")
+    ada.number_input(key=f"train_limit_{v}").set_value(4000)
+    ada.number_input(key=f"train_batch_{v}").set_value(16)
+    ada.number_input(key=f"train_epochs_{v}").set_value(200)
+    ada.button(key="train_start").click().run()
+    run_id = Store().runs()[0]["id"]
+    try:
+        open_page(ada, "pages/results.py")
+        open_page(ada, "pages/train.py")  # back again: the running job is what the page shows
+        assert ada.selectbox(key="train_watch").value == run_id
+        assert any("running" in m.value for m in ada.markdown), values(ada.markdown)
+        assert ada.button(key=f"stop_{run_id}")  # its owner may stop it
+
+        bob = page("train")  # another browser, another name
+        assert bob.selectbox(key="train_watch").value == run_id
+        assert any("started by ada" in m.value for m in bob.markdown)
+        assert not [b for b in bob.button if b.key == f"stop_{run_id}"]  # bob can only watch
+    finally:
+        page_manager().stop(run_id, "ada")
+        assert page_manager().wait(run_id, 60)["status"] == "stopped"
