@@ -155,7 +155,7 @@ def load(name: str) -> Dataset:
     tried = "\n".join(f"  - {p}" for p in candidate_places(name))
     raise DatasetNotFound(
         f"The {info.title} dataset was not found. The lab looked in:\n{tried}\n"
-        f"  - the Keras download ({download_error})\n"
+        f"  - the Keras download ({download_error})\n\n"
         f"Fix: {info.fix}, or put the four IDX .gz files in a folder "
         f"'{info.folder_names[0]}' inside a folder named by the LAB_DATASETS environment variable.")
 
