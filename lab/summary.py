@@ -92,7 +92,7 @@ def _step(i: int, layer: LayerSpec, shape: tuple[int, ...]) -> tuple[tuple[int, 
         k = layer.kernel_size
         params = k * k * c * layer.filters + layer.filters
         return (oh, ow, channels), params, \
-            f"{k}x{k} kernel x {_fmt(c)} channels x {_fmt(layer.filters)} filters + " \
+            f"{k}x{k} kernel x {_fmt(c)} channel{'s' * (c != 1)} x {_fmt(layer.filters)} filters + " \
             f"{_fmt(layer.filters)} biases = {_fmt(params)}"
     if kind == "Flatten":
         n = math.prod(shape)

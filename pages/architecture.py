@@ -31,7 +31,7 @@ if editor_key not in st.session_state:  # the editor's edits apply to the base i
     st.session_state["arch_base"] = pd.DataFrame(
         [{c: layer.used().get(c) for c in COLUMNS} for layer in model.layers], columns=COLUMNS)
 edited = st.data_editor(
-    st.session_state["arch_base"], num_rows="dynamic", hide_index=False, key=editor_key,
+    st.session_state["arch_base"], num_rows="dynamic", hide_index=False, key=editor_key, placeholder="",
     column_config={
         "kind": st.column_config.SelectboxColumn("layer", options=list(spec.LAYERS), required=True),
         "activation": st.column_config.SelectboxColumn("activation", options=list(spec.ACTIVATIONS)),

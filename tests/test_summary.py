@@ -64,7 +64,7 @@ def test_formulas_are_the_board_arithmetic():
     assert rows[1].formula == "no weights: 28 x 28 x 1 = 784 values in one row"
     assert rows[2].formula == "784 inputs x 16 units + 16 biases = 12,560"
     rows, _ = layer_table(ModelSpec(layers=[L("Conv2D", filters=32, kernel_size=3)]), (28, 28, 1))
-    assert rows[1].formula == "3x3 kernel x 1 channels x 32 filters + 32 biases = 320"
+    assert rows[1].formula == "3x3 kernel x 1 channel x 32 filters + 32 biases = 320"
     assert rows[1].output_shape == (26, 26, 32)
 
 
