@@ -11,9 +11,9 @@ import secrets
 import streamlit as st
 
 from lab.data import DATASETS
-from lab.jobs import JobManager
+from lab.jobs import JobManager, shared_manager
 from lab.spec import LOSSES, OPTIMIZERS, ModelSpec, SpecError, TrainSpec, load_presets, parse_number
-from lab.store import Store, StoreError, data_home
+from lab.store import StoreError, data_home
 
 DEFAULT_PRESET = "workshop_16_16_10"
 
@@ -41,9 +41,8 @@ def _via_app() -> None:
         st.rerun()
 
 
-@st.cache_resource(show_spinner=False)
 def _manager(home: str) -> JobManager:
-    return JobManager(Store())
+    return shared_manager(home)
 
 
 def manager() -> JobManager:
@@ -56,7 +55,17 @@ def manager() -> JobManager:
         st.stop()
 
 
-@st.cache_data(show_spinner=False)
+def runs() -> list[dict]:
+    """Every recorded run, newest first; stops the page with a message when the
+    records file cannot be read."""
+    try:
+        return manager().store.runs()
+    except StoreError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
 def presets() -> dict:
     """The classic networks from ``models/presets``."""
     return load_presets()
@@ -156,7 +165,8 @@ def training_status() -> None:
     if not active:
         st.caption("No training running.")
         return
-    job, snap = active[0], active[0].progress.snapshot()
+    job = active[0]
+    epoch, epochs = job.progress.position()
     waiting = f"; {len(active) - 1} waiting" if len(active) > 1 else ""
     st.caption(f"Training now: run {job.id}, {job.model.name} ({job.owner}), "
-               f"epoch {snap['epoch']}/{snap['epochs']}{waiting}")
+               f"epoch {epoch}/{epochs}{waiting}")

@@ -33,7 +33,7 @@ def diagnose(history: list[dict]) -> str | None:
             return ("Overfitting: the network is memorising the training set. Validation loss has "
                     "risen for two epochs while training loss keeps falling. Stop here, add "
                     "Dropout, or use more data.")
-    if len(history) >= 3:
+    if len(history) >= 3 and history[-1].get("accuracy", 0.0) < 0.95:  # not a converged net
         change = abs(losses[0] - losses[-1]) / max(abs(losses[0]), 1e-12)
         if change < 0.01:
             return ("The loss is not moving: under 1% change over the last three epochs. Try a "

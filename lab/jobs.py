@@ -10,7 +10,6 @@ runs the next start marks as interrupted.
 
 from __future__ import annotations
 
-import copy
 import json
 import gc
 import math
@@ -34,6 +33,14 @@ KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are 
 # Save the model at an epoch end when this long has passed since the last save,
 # so a crashed server loses at most this much training.
 CHECKPOINT_EVERY_S = float(os.environ.get("LAB_CHECKPOINT_S", "20"))
+
+
+def _env_int(name: str, default: int) -> int:
+    """A whole-number setting from the environment; ``default`` when unset or not a number."""
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 class JobRejected(ValueError):
@@ -76,9 +83,17 @@ class Progress:
             self._state["samples"].append(dict(row))
 
     def snapshot(self) -> dict:
-        """A deep copy of the state."""
+        """A copy of the state. Rows in ``history`` and ``samples`` are never changed
+        after they are added, so copying the lists (not the rows) is enough."""
         with self._lock:
-            return copy.deepcopy(self._state)
+            state = dict(self._state)
+            state["history"], state["samples"] = list(state["history"]), list(state["samples"])
+            return state
+
+    def history(self) -> list[dict]:
+        """The finished epochs so far."""
+        with self._lock:
+            return list(self._state["history"])
 
     def position(self) -> tuple[int, int]:
         """(current epoch, planned epochs), cheaply: called during training."""
@@ -104,11 +119,13 @@ class Job:
 class _Reporter(keras.callbacks.Callback):
     """Keras callback: counts batches, samples the live line, obeys Stop, records epochs."""
 
-    def __init__(self, job: Job, store: Store, steps: int, batch_size: int, on_epoch):
+    def __init__(self, job: Job, store: Store, steps: int, batch_size: int, on_epoch, keep_best: bool):
         super().__init__()
         self.job, self.store, self.steps, self.batch_size = job, store, steps, batch_size
         self.every = max(1, steps // SAMPLES_PER_EPOCH)
         self.on_epoch = on_epoch
+        self.keep_best = keep_best
+        self.best_acc, self.best_epoch, self.best_weights = -1.0, None, None
         self.nan = False
         self.batch = 0
         self.t_epoch = time.perf_counter()
@@ -138,19 +155,18 @@ class _Reporter(keras.callbacks.Callback):
             self.nan = True
             self.model.stop_training = True
 
-    def on_test_batch_end(self, batch, logs=None):
-        if self.job.stop_event.is_set() or self.nan:
-            self.model.stop_evaluating = True
-
     def on_epoch_end(self, epoch, logs=None):
-        if self.batch < self.steps:
-            return  # a stopped, unfinished epoch is not a finished one
+        if self.batch < self.steps or not all(math.isfinite(v) for v in (logs or {}).values()):
+            return  # a stopped, unfinished or diverged epoch is not a finished one
         row = {k: float(v) for k, v in (logs or {}).items()
                if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
         row["seconds"] = time.perf_counter() - self.t_epoch
         row["epoch"] = epoch + 1
         self.store.add_epoch(self.job.id, epoch + 1, row)
         self.job.progress.add_epoch(row)
+        if self.keep_best and row.get("val_accuracy", -1.0) > self.best_acc:
+            self.best_acc, self.best_epoch = row["val_accuracy"], epoch + 1
+            self.best_weights = self.model.get_weights()
         self.on_epoch(epoch + 1, self.model)
 
 
@@ -175,8 +191,8 @@ class JobManager:
     def __init__(self, store: Store, max_running: int | None = None, max_waiting: int | None = None,
                  model_dir: Path | str | None = None):
         self.store = store
-        self.max_running = max_running or int(os.environ.get("LAB_MAX_JOBS", "1"))
-        self.max_waiting = max_waiting if max_waiting is not None else int(os.environ.get("LAB_QUEUE_SIZE", "8"))
+        self.max_running = max(1, max_running or _env_int("LAB_MAX_JOBS", 1))
+        self.max_waiting = max(0, max_waiting if max_waiting is not None else _env_int("LAB_QUEUE_SIZE", 8))
         self.model_dir = Path(model_dir) if model_dir else data_home() / "trained"
         self.model_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -195,11 +211,7 @@ class JobManager:
             JobRejected: the spec cannot be trained (message lists every problem).
             QueueFull: no place is free; try again when a job ends.
         """
-        try:
-            n_train = len(data.load(train.dataset).x_train)
-        except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
-            raise JobRejected(str(exc)) from exc
-        problems = validate(model, train, n_train=n_train)
+        problems = validate(model, train, n_train=self._check_data(train.dataset))
         if problems:
             raise JobRejected(" ".join(problems))
         rows, _ = layer_table(model, data.DATASETS[train.dataset].input_shape)
@@ -226,24 +238,26 @@ class JobManager:
             raise JobRejected(f"There is no run {run_id}.")
         if more_epochs < 1:
             raise JobRejected("Continue for at least 1 more epoch.")
-        if run["status"] in ("queued", "running") and run_id in self._jobs:
-            raise JobRejected(f"Run {run_id} is still {run['status']}: wait for it to end first.")
         path = run.get("model_path")
         if not path or not Path(path).is_file() or run.get("saved_epoch") is None:
             raise JobRejected(f"Run {run_id} has no saved model to continue from "
                               "(it failed before saving one, or its file was removed).")
         start = int(run["saved_epoch"])
-        model = ModelSpec.from_dict(json.loads(run["spec_json"]))
-        train = TrainSpec.from_dict(json.loads(run["train_json"]))
-        train = replace(train, epochs=start + more_epochs)
+        try:
+            model = ModelSpec.from_dict(json.loads(run["spec_json"]))
+            train = replace(TrainSpec.from_dict(json.loads(run["train_json"])), epochs=start + more_epochs)
+        except (ValueError, TypeError) as exc:  # JSON or spec errors in an old record
+            raise JobRejected(f"The settings saved with run {run_id} cannot be read ({exc}).") from exc
+        self._check_data(train.dataset)
+        history = [e for e in self.store.epochs(run_id) if e["epoch"] <= start]
         with self._lock:
+            old = self._jobs.get(run_id)
+            if old is not None and not old.done.is_set():
+                raise JobRejected(f"Run {run_id} is still training or waiting: let it end first.")
             self._check_room()
-            self.store.drop_epochs_after(run_id, start)
-            self.store.update_run(run_id, status="queued", epochs_planned=train.epochs,
-                                  train_json=spec_json(train), message="")
             job = Job(run_id, owner, model, train, initial_epoch=start, resume_path=path,
                       progress=Progress(train.epochs, start))
-            job.progress.update(history=self.store.epochs(run_id))
+            job.progress.update(history=history)
             self._enqueue(job)
         return job
 
@@ -262,7 +276,8 @@ class JobManager:
         with self._lock:
             if job in self._waiting:
                 self._waiting.remove(job)
-                self.store.update_run(job_id, status="stopped", message="Stopped before it started.")
+                if not job.resume_path:  # a waiting continue leaves its run as it was
+                    self.store.update_run(job_id, status="stopped", message="Stopped before it started.")
                 job.progress.update(status="stopped")
                 job.done.set()
                 return
@@ -303,15 +318,18 @@ class JobManager:
             progress = job.progress.snapshot()
         else:
             progress = Progress(run["epochs_planned"] or 0).snapshot()
-            progress.update(status=run["status"], epoch=run["epochs_done"], history=[
+            progress.update(status=run["status"], epoch=run["epochs_done"], message=run["message"] or "", history=[
                 {k: e[k] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")}
                 for e in self.store.epochs(run_id)], test_loss=run["test_loss"], test_acc=run["test_acc"],
                 device=run["device"], seconds=run["duration_s"] or 0.0, error=None)
             progress["advice"] = advice.diagnose(progress["history"])
         if progress["status"] == "failed" and not progress["error"]:
             progress["error"] = run["message"]
-        return {"run": run, "progress": progress, "place": self.place(run_id),
-                "live": job is not None and not job.done.is_set()}
+        live = job is not None and not job.done.is_set()
+        if not progress["message"] and progress["status"] in ("diverged", "stopped", "interrupted"):
+            progress["message"] = run["message"] or ""
+        return {"run": run, "progress": progress, "place": self.place(run_id), "live": live,
+                "owner": job.owner if live else run["owner"]}
 
     def wait(self, job_id: int, timeout: float | None = None) -> dict:
         """Block until the job ends (for scripts and tests); returns its progress."""
@@ -320,6 +338,14 @@ class JobManager:
         return job.progress.snapshot()
 
     # ---- inside -----------------------------------------------------------------
+
+    @staticmethod
+    def _check_data(name: str) -> int:
+        """The number of training images of dataset ``name``; JobRejected when missing."""
+        try:
+            return len(data.load(name).x_train)
+        except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+            raise JobRejected(str(exc)) from exc
 
     def _check_room(self) -> None:
         if len(self._running) >= self.max_running and len(self._waiting) >= self.max_waiting:
@@ -382,30 +408,30 @@ class Trainer:
         if problems:
             raise JobRejected(" ".join(problems))
         arr = prepare.arrays(ds, job.model, train)
-        if job.resume_path:
+        if job.resume_path:  # epochs after the saved model are trained again
+            store.drop_epochs_after(job.id, job.initial_epoch)
+            store.update_run(job.id, owner=job.owner, epochs_planned=train.epochs,
+                             train_json=spec_json(train), message="")
             net = keras.models.load_model(job.resume_path)
         else:
             net = compile_model(build_model(job.model, ds.input_shape), train)
         steps = math.ceil(len(arr.x_fit) / train.batch_size)
-        reporter = _Reporter(job, store, steps, train.batch_size, self._epoch_done)
+        reporter = _Reporter(job, store, steps, train.batch_size, self._epoch_done, train.keep_best)
         callbacks = [reporter]
         if train.early_stopping:
-            callbacks.append(keras.callbacks.EarlyStopping(
-                monitor="val_accuracy", patience=train.early_stopping, restore_best_weights=train.keep_best))
-        best = _BestKeeper() if train.keep_best else None
-        if best:
-            callbacks.append(best)
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=train.early_stopping))
         job.progress.update(message="Training")
         validation = (arr.x_val, arr.y_val) if arr.x_val is not None else None
         net.fit(arr.x_fit, arr.y_fit, batch_size=train.batch_size, epochs=train.epochs,
                 initial_epoch=job.initial_epoch, validation_data=validation, callbacks=callbacks,
                 verbose=0, shuffle=True)
-        if best and best.weights is not None:
-            net.set_weights(best.weights)
-        history = job.progress.snapshot()["history"]
+        history = job.progress.history()
         done = history[-1]["epoch"] if history else job.initial_epoch
-        if done > job.initial_epoch or not job.resume_path:
-            self._save(net, done)
+        if reporter.best_weights is not None:  # keep the best epoch: its weights, its number
+            net.set_weights(reporter.best_weights)
+            done = reporter.best_epoch
+        if not reporter.nan and (done > job.initial_epoch or not job.resume_path):
+            self._save(net, done)  # a diverged model (NaN weights) is not kept
         fields = {"duration_s": self._duration(t0)}
         if reporter.nan:
             status, message = "diverged", advice.NAN_ADVICE
@@ -424,8 +450,7 @@ class Trainer:
         return (before or 0) + time.perf_counter() - t0
 
     def _epoch_done(self, epoch: int, net) -> None:
-        history = self.job.progress.snapshot()["history"]
-        self.job.progress.update(advice=advice.diagnose(history))
+        self.job.progress.update(advice=advice.diagnose(self.job.progress.history()))
         if time.perf_counter() - self.last_save >= CHECKPOINT_EVERY_S and epoch < self.job.train.epochs:
             self._save(net, epoch)
 
@@ -437,14 +462,19 @@ class Trainer:
         self.store.update_run(self.job.id, model_path=str(self.path), saved_epoch=epoch)
 
 
-class _BestKeeper(keras.callbacks.Callback):
-    """Remembers the weights of the epoch with the best validation accuracy."""
+_SHARED: dict[str, JobManager] = {}
+_SHARED_LOCK = threading.Lock()
 
-    def __init__(self):
-        super().__init__()
-        self.best, self.weights = -1.0, None
 
-    def on_epoch_end(self, epoch, logs=None):
-        acc = (logs or {}).get("val_accuracy")
-        if acc is not None and acc > self.best:
-            self.best, self.weights = float(acc), self.model.get_weights()
+def shared_manager(home: Path | str | None = None) -> JobManager:
+    """The one `JobManager` of this process for a data folder (default `data_home()`).
+
+    Every browser of a class server must reach the same queue: a second
+    manager would mark the first one's running jobs interrupted.
+    """
+    home = Path(home) if home else data_home()
+    with _SHARED_LOCK:
+        key = str(home.resolve())
+        if key not in _SHARED:
+            _SHARED[key] = JobManager(Store(home / "runs.sqlite"), model_dir=home / "trained")
+        return _SHARED[key]

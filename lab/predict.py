@@ -30,7 +30,7 @@ def read_upload(raw: bytes) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(raw)) as img:
             return np.asarray(img.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise BadImage("This file is not a picture the lab can read: upload a PNG or JPEG "
                        "of one digit.") from exc
 
@@ -52,7 +52,11 @@ def grey(rgba: np.ndarray) -> np.ndarray:
     opaque = alpha > 0.5
     if opaque.mean() > 0.5 and np.median(g[opaque]) > 0.5:
         g = 1.0 - g  # dark ink on light paper
-    return g * alpha
+    g = g * alpha
+    background = float(np.median(g))
+    if background > 0.02 and g.max() > background:  # a photo: grey paper, not a clean canvas
+        g = np.clip((g - background) / (g.max() - background), 0.0, 1.0)
+    return g
 
 
 def to_input(rgba: np.ndarray) -> np.ndarray:
@@ -111,16 +115,32 @@ def load_model(path: str, mtime: float):
     return keras.models.load_model(path, compile=False)
 
 
+def draws_for(dataset: str) -> bool:
+    """Whether models trained on ``dataset`` read 28x28 drawings (MNIST-like images)."""
+    from lab.data import DATASETS
+
+    info = DATASETS.get(dataset)
+    return info is not None and info.input_shape == (28, 28, 1)
+
+
 def probabilities(model, image: np.ndarray) -> np.ndarray:
     """The model's probability for each class of one (28, 28) input.
 
     Uses a direct call (``training=False``), several times faster than
     ``model.predict`` for one image. Outputs that are not already
     probabilities (no softmax at the end) are passed through a softmax.
+
+    Raises:
+        ValueError: the model does not take one 28x28 image, or its weights are broken
+            (it answers NaN, as a diverged run does).
     """
     shape = (1,) + tuple(model.input_shape[1:])
+    if int(np.prod(shape)) != image.size:
+        raise ValueError(f"this model takes inputs of shape {shape[1:]}, not a 28x28 image")
     out = np.asarray(model(image.reshape(shape).astype(np.float32), training=False))[0]
     out = out.astype(np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("the model answers NaN: its training diverged")
     if out.min() < 0 or abs(out.sum() - 1.0) > 1e-3:
         e = np.exp(out - out.max())
         out = e / e.sum()

@@ -57,13 +57,8 @@ class Store:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else data_home() / "runs.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        cols = ", ".join(f"{k} {t}" for k, t in RUN_COLUMNS.items())
-        ecols = ", ".join(f"{k} REAL" for k in EPOCH_COLUMNS)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
-            db.execute(f"CREATE TABLE IF NOT EXISTS epochs (run_id INTEGER, epoch INTEGER, {ecols}, "
-                       "PRIMARY KEY (run_id, epoch))")
+        with self._db():
+            pass
 
     @contextmanager
     def _db(self):
@@ -73,13 +68,14 @@ class Store:
             raise StoreError(f"Cannot open the records file {self.path}: {exc}.") from exc
         db.row_factory = sqlite3.Row
         try:
+            _schema(db)  # again on every connection: the file may have been moved aside
             with db:
                 yield db
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise StoreError(
-                    f"The records file {self.path} is damaged ({exc}). Move it aside (it is not "
-                    "deleted) and restart the lab to begin a new one, or set LAB_HOME to another "
+                    f"The records file {self.path} is damaged ({exc}). Move it aside (the lab "
+                    "never deletes it) and the lab begins a new one, or set LAB_HOME to another "
                     "folder.") from exc
             raise
         finally:
@@ -159,6 +155,15 @@ class Store:
         unknown = set(fields) - set(RUN_COLUMNS)
         if unknown:
             raise KeyError(f"Unknown run field(s): {sorted(unknown)}")
+
+
+def _schema(db: sqlite3.Connection) -> None:
+    cols = ", ".join(f"{k} {t}" for k, t in RUN_COLUMNS.items())
+    ecols = ", ".join(f"{k} REAL" for k in EPOCH_COLUMNS)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
+    db.execute(f"CREATE TABLE IF NOT EXISTS epochs (run_id INTEGER, epoch INTEGER, {ecols}, "
+               "PRIMARY KEY (run_id, epoch))")
 
 
 def spec_json(obj) -> str:

@@ -14,8 +14,8 @@ st.write("Draw a digit with the mouse (or upload a photo of one). The lab turns 
          "28x28 grey image the network was trained on, white on black and centred like MNIST, "
          "and shows the network's probability for each class.")
 
-runs = [r for r in ui.manager().store.runs()
-        if r["model_path"] and os.path.isfile(r["model_path"]) and r["dataset"] != "xor"]
+runs = [r for r in ui.runs() if r["model_path"] and os.path.isfile(r["model_path"])
+        and predict.draws_for(r["dataset"])]
 if not runs:
     st.info("There is no trained model yet. Train a network on MNIST on the Train page, then "
             "come back here to draw for it.")
@@ -51,10 +51,11 @@ except (predict.EmptyImage, predict.BadImage) as exc:
 path = run["model_path"]
 try:
     model = predict.load_model(path, os.path.getmtime(path))
-except (OSError, ValueError) as exc:
-    st.error(f"The model file {path} cannot be loaded ({exc}). Train the run again or pick another.")
+    probs = predict.probabilities(model, image)
+except Exception as exc:  # any damage to the file: say which file and what to do
+    st.error(f"The model of run {run_id} ({path}) cannot be used: {exc}. Train the run again or "
+             "pick another.")
     st.stop()
-probs = predict.probabilities(model, image)
 mid.image(np.kron((image * 255).astype(np.uint8), np.ones((6, 6), np.uint8)),
           caption="what the network receives (28x28)")
 best = int(np.argmax(probs))

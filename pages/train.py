@@ -31,20 +31,21 @@ patience = c[1].number_input("Early stopping patience (0 = off)", 0, 100, train.
 keep_best = c[2].checkbox("Keep the best epoch", train.keep_best,
                           help="Keep the weights of the epoch with the best validation accuracy.",
                           key=f"train_best_{v}")
-opt = ui.optimizer_inputs(train, key=f"train_{v}")
+opt = ui.optimizer_inputs(train, key=f"train_{v}")  # None (message shown) for a bad learning rate
 comment = st.text_input("Comment for the results table", key="train_comment")
-if opt is None:
-    st.stop()
-train = TrainSpec(**{**opt.to_dict(), "dataset": dataset, "epochs": int(epochs), "batch_size": int(batch),
-                     "validation_split": float(split), "seed": int(seed), "train_limit": int(limit),
-                     "early_stopping": int(patience), "keep_best": bool(keep_best)})
-ui.set_train(train)
-try:
-    problems = summary.validate(model, train, n_train=len(data.load(dataset).x_train))
-except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
-    problems = [str(exc)]
-for problem in problems:
-    st.error(problem)
+problems = ["learning rate"] if opt is None else []
+if opt is not None:
+    train = TrainSpec(**{**opt.to_dict(), "dataset": dataset, "epochs": int(epochs),
+                         "batch_size": int(batch), "validation_split": float(split), "seed": int(seed),
+                         "train_limit": int(limit), "early_stopping": int(patience),
+                         "keep_best": bool(keep_best)})
+    ui.set_train(train)
+    try:
+        problems = summary.validate(model, train, n_train=len(data.load(dataset).x_train))
+    except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+        problems = [str(exc)]
+    for problem in problems:
+        st.error(problem)
 if st.button("Start training", type="primary", disabled=bool(problems), key="train_start"):
     try:
         st.session_state["watch_next"] = manager.submit(model, train, owner=me, comment=comment).id
@@ -53,7 +54,7 @@ if st.button("Start training", type="primary", disabled=bool(problems), key="tra
 
 st.divider()
 st.subheader("Watch a run")
-runs = {r["id"]: r for r in manager.store.runs()[:30]}
+runs = {r["id"]: r for r in ui.runs()}
 active = [j.id for j in manager.active()]
 ids = active + [i for i in runs if i not in active]
 if not ids:
@@ -76,12 +77,15 @@ def watch():
     if live_at_start and not view["live"]:
         st.rerun()  # the run ended: redraw the page once, then stop polling
     st.markdown(f"**Run {run['id']}** · {run['network']} · {run['dataset']} · started by "
-                f"{run['owner']} · **{p['status']}**")
+                f"{view['owner']} · **{p['status']}**")
     if view["place"] > 0:
         st.info(f"Waiting for a free place: number {view['place']} in line.")
-    if view["live"] and run["owner"] == me and st.button("Stop", key=f"stop_{watch_id}"):
-        manager.stop(watch_id, me)
-        st.toast("Stopping after this batch.")
+    if view["live"] and view["owner"] == me and st.button("Stop", key=f"stop_{watch_id}"):
+        try:
+            manager.stop(watch_id, me)
+            st.toast("Stopping after this batch.")
+        except PermissionError as exc:
+            st.error(str(exc))
     if p["status"] == "running":
         done = (max(p["epoch"] - 1, 0) + p["batch"] / max(p["batches"], 1)) / max(p["epochs"], 1)
         eta = f", about {p['eta_s']:.0f} s left" if p["eta_s"] is not None else ""
@@ -89,6 +93,8 @@ def watch():
                                         f"{p['batches']}, {p['images_per_s']:,.0f} images/s{eta}")
     if p["error"]:
         st.error(p["error"])
+    elif p["status"] in ("diverged", "interrupted") and p["message"]:
+        st.warning(p["message"])
     if p["advice"]:
         st.warning(p["advice"])
     left, right = st.columns(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -35,6 +36,9 @@ def test_optimizer_table_matches_spec_names():
 def test_preset_trains_one_step_on_real_batch(key):
     preset = PRESETS[key]
     ds, x, y = _batch(preset.train.dataset, 8 if preset.train.dataset != "xor" else 4)
+    # seeded as the lab seeds every run: an unseeded 2-2-1 net can start with both ReLUs
+    # dead on all four rows, and then one step changes nothing (order-dependent flake)
+    keras.utils.set_random_seed(preset.train.seed)
     net = compile_model(build_model(preset.model, ds.input_shape), preset.train)
     assert net.optimizer.__class__ is OPTIMIZER_CLASSES[preset.train.optimizer]
     assert np.isclose(float(net.optimizer.learning_rate), preset.train.learning_rate)

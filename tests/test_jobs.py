@@ -165,6 +165,8 @@ def test_nan_loss_stops_training_and_says_to_lower_the_learning_rate(manager):
     assert "lower the learning rate" in p["message"].lower()
     run = manager.store.run(job.id)
     assert run["status"] == "diverged" and run["epochs_done"] < 20
+    assert run["model_path"] is None  # NaN weights are not kept for drawing or continuing
+    assert "lower the learning rate" in manager.view(job.id)["progress"]["message"].lower()
 
 
 def test_keep_best_keeps_the_epoch_with_best_validation_accuracy(manager, datasets_dir):
@@ -176,6 +178,8 @@ def test_keep_best_keeps_the_epoch_with_best_validation_accuracy(manager, datase
     arr = prepare.arrays(data.load("mnist"), SMALL, train)
     acc = net.evaluate(arr.x_val, arr.y_val, verbose=0, return_dict=True)["accuracy"]
     assert acc == pytest.approx(best, abs=1e-6)
+    best_epoch = max(p["history"], key=lambda h: h["val_accuracy"])["epoch"]
+    assert manager.store.run(job.id)["saved_epoch"] == best_epoch  # continuing starts after it
 
 
 def test_early_stopping_ends_before_the_planned_epochs(manager):
@@ -248,3 +252,40 @@ def test_finished_jobs_leave_no_traced_graphs_behind(manager):
         job = manager.submit(SMALL, settings(epochs=1, train_limit=500, seed=seed), owner="ada")
         assert manager.wait(job.id, 120)["status"] == "finished"
     assert reclaim.custom_gradient_keys() - before == set()
+
+
+def test_continue_by_someone_else_makes_them_the_owner(manager):
+    job = manager.submit(SMALL, settings(epochs=1), owner="ada")
+    manager.wait(job.id, 120)
+    manager.continue_run(job.id, 100, owner="bob")
+    wait_until(lambda: manager.view(job.id)["progress"]["status"] == "running")
+    assert manager.view(job.id)["owner"] == "bob"
+    with pytest.raises(PermissionError):
+        manager.stop(job.id, "ada")
+    with pytest.raises(JobRejected, match="still training"):
+        manager.continue_run(job.id, 1, owner="ada")
+    manager.stop(job.id, "bob")
+    manager.wait(job.id, 60)
+    assert manager.store.run(job.id)["owner"] == "bob"
+
+
+def test_a_waiting_continue_taken_out_of_the_queue_leaves_the_run_as_it_was(tmp_path):
+    manager = JobManager(Store(tmp_path / "runs.sqlite"), max_running=1, max_waiting=2,
+                         model_dir=tmp_path / "trained")
+    done = manager.submit(SMALL, settings(epochs=2), owner="ada")
+    manager.wait(done.id, 120)
+    before = manager.store.run(done.id), manager.store.epochs(done.id)
+    long = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="bob")
+    manager.continue_run(done.id, 3, owner="ada")
+    assert manager.place(done.id) == 1
+    manager.stop(done.id, "ada")
+    manager.stop(long.id, "bob")
+    manager.wait(long.id, 60)
+    assert (manager.store.run(done.id), manager.store.epochs(done.id)) == before
+
+
+def test_one_shared_manager_per_data_folder(tmp_path):
+    from lab.jobs import shared_manager
+
+    assert shared_manager(tmp_path / "a") is shared_manager(tmp_path / "a")
+    assert shared_manager(tmp_path / "a") is not shared_manager(tmp_path / "b")

@@ -340,10 +340,8 @@ def test_bad_learning_rate_on_train_page(text, expected):
     at.text_input(key=f"train_{version(at)}_lr").set_value(text).run()
     assert not at.exception
     assert any(e.startswith(expected) for e in values(at.error)), values(at.error)
-    if text == "abc":
-        assert "train_start" not in keys(at.button)  # the page stops before offering to start
-    else:
-        assert at.button(key="train_start").disabled
+    assert at.button(key="train_start").disabled
+    assert at.selectbox(key="train_watch")  # the rest of the page (watching, Stop) stays
     assert Store().runs() == before
 
 
@@ -531,10 +529,22 @@ def test_draw_page_bad_upload(trained_model):
     assert Store().runs() == before
 
 
-def test_draw_page_damaged_model_file(trained_model, tmp_path):
+def _not_keras(path):
+    path.write_bytes(b"not a keras file")
+
+
+def _zip_without_config(path):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", "{}")
+
+
+@pytest.mark.parametrize("damage", [_not_keras, _zip_without_config])
+def test_draw_page_damaged_model_file(trained_model, tmp_path, damage):
     store = Store()
     broken = tmp_path / "broken.keras"
-    broken.write_bytes(b"not a keras file")
+    damage(broken)
     run_id = install_model(trained_model, store)
     store.update_run(run_id, model_path=str(broken))
     before = store.runs()
@@ -543,7 +553,7 @@ def test_draw_page_damaged_model_file(trained_model, tmp_path):
     at.file_uploader(key="draw_upload").set_value(("digit.png", png, "image/png")).run()
     assert not at.exception
     assert len(at.error) == 1
-    assert at.error[0].value.startswith(f"The model file {broken} cannot be loaded")
+    assert at.error[0].value.startswith(f"The model of run {run_id} ({broken}) cannot be used")
     assert at.error[0].value.endswith("Train the run again or pick another.")
     assert store.runs() == before
 

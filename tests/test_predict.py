@@ -167,3 +167,33 @@ def test_load_model_reads_a_saved_file_once_per_version(tmp_path):
     assert loaded is load_model(str(path), mtime)
     image = np.random.default_rng(1).random((28, 28)).astype(np.float32)
     np.testing.assert_allclose(probabilities(loaded, image), probabilities(net, image), rtol=1e-5)
+
+
+def test_models_that_answer_nan_or_take_other_inputs_are_refused():
+    import keras
+
+    from lab import predict as lp
+
+    nan_model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10)])
+    nan_model.set_weights([np.full_like(w, np.nan) for w in nan_model.get_weights()])
+    with pytest.raises(ValueError, match="NaN"):
+        lp.probabilities(nan_model, np.zeros((28, 28), np.float32))
+    xor_model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="28x28"):
+        lp.probabilities(xor_model, np.zeros((28, 28), np.float32))
+    assert lp.draws_for("mnist") and lp.draws_for("fashion_mnist")
+    assert not lp.draws_for("xor") and not lp.draws_for("no such dataset")
+
+
+def test_a_photo_on_grey_paper_keeps_only_the_ink():
+    from lab import predict as lp
+
+    rng = np.random.default_rng(0)
+    photo = (200 + rng.normal(0, 6, (300, 300))).clip(0, 255)  # uneven light-grey paper
+    photo[60:240, 140:160] = 30  # a dark '1'
+    rgb = np.repeat(photo[..., None], 3, axis=2).astype(np.uint8)
+    x = lp.to_input(rgb)
+    cols = np.flatnonzero(x.max(axis=0) > 0.3)
+    assert cols.max() - cols.min() <= 6  # a thin stroke, not a grey block
+    assert x.max() > 0.6  # bright ink (a 2-pixel stroke after scaling, so anti-aliased)

@@ -171,3 +171,13 @@ def test_data_home_honours_lab_home(monkeypatch, tmp_path):
     assert store.path == tmp_path / "elsewhere" / "runs.sqlite" and store.path.is_file()
     monkeypatch.delenv("LAB_HOME")
     assert data_home().name == "models"
+
+
+def test_records_file_moved_aside_while_running_starts_a_new_one(tmp_path):
+    store = Store(tmp_path / "runs.sqlite")
+    store.create_run(dataset="xor", network="n", status="finished")
+    (tmp_path / "runs.sqlite").rename(tmp_path / "old.sqlite")
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"runs.sqlite{extra}").unlink(missing_ok=True)
+    assert store.runs() == []  # no "no such table" traceback: a new, empty file
+    assert store.create_run(dataset="xor", network="m", status="queued") == 1
