@@ -14,6 +14,7 @@ import functools
 import gzip
 import os
 import struct
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 DEBIAN_ROOT = Path("/usr/share/datasets")
+RETRY_DOWNLOAD_S = 60.0  # an offline classroom must not wait on the network at every click
+_FAILED_DOWNLOADS: dict[str, tuple[float, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -146,11 +149,14 @@ def load(name: str) -> Dataset:
             return _read_idx_folder(name, str(place))
     if os.environ.get("LAB_OFFLINE", "") not in ("", "0"):
         download_error = "skipped because LAB_OFFLINE is set"
+    elif time.monotonic() - _FAILED_DOWNLOADS.get(name, (-1e9, ""))[0] < RETRY_DOWNLOAD_S:
+        download_error = _FAILED_DOWNLOADS[name][1] + " (not tried again for a minute)"
     else:
         try:
             return _download(name)
         except Exception as exc:  # any network or server failure ends the search
             download_error = f"failed: {exc}"
+            _FAILED_DOWNLOADS[name] = (time.monotonic(), download_error)
     info = DATASETS[name]
     tried = "\n".join(f"  - {p}" for p in candidate_places(name))
     raise DatasetNotFound(

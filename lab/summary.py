@@ -135,6 +135,10 @@ def total_params(rows: list[Row]) -> int:
     return sum(r.params for r in rows)
 
 
+MAX_PARAMS = 20_000_000  # a class server shares its memory: bigger nets are refused
+MAX_ACTIVATION_BYTES = 2 * 1024**3  # float32 outputs of one batch, all layers together
+
+
 def expected_outputs(loss: str, n_classes: int) -> tuple[int, ...]:
     """Output widths a loss accepts: one per class, or 1 for a two-class sigmoid."""
     if loss in ("binary_crossentropy", "mse") and n_classes == 2:
@@ -167,6 +171,7 @@ def validate(model: ModelSpec, train: TrainSpec, n_train: int | None = None) -> 
         rows, shape_problems = layer_table(model, info.input_shape)
         problems += shape_problems
         if not shape_problems:
+            problems += _size_problems(rows, train.batch_size)
             out = rows[-1].output_shape
             want = expected_outputs(train.loss, info.n_classes)
             if len(out) != 1:
@@ -179,6 +184,20 @@ def validate(model: ModelSpec, train: TrainSpec, n_train: int | None = None) -> 
                     f"classes: end with a Dense layer of {want[-1]} units "
                     f"({'sigmoid' if want[0] == 1 else 'softmax'}).")
     problems += _train_problems(train, info, n_train if n_train is not None else info.n_train)
+    return problems
+
+
+def _size_problems(rows: list[Row], batch_size: int) -> list[str]:
+    problems = []
+    params = total_params(rows)
+    if params > MAX_PARAMS:
+        problems.append(f"The network has {params:,} parameters, more than the lab's limit of "
+                        f"{MAX_PARAMS:,}: use fewer units or filters, or pool before the Dense layers.")
+    values = sum(math.prod(r.output_shape) for r in rows)
+    if values * max(batch_size, 1) * 4 > MAX_ACTIVATION_BYTES:
+        gib = values * batch_size * 4 / 1024**3
+        problems.append(f"One batch of {batch_size} would need about {gib:.1f} GiB for the layer "
+                        "outputs alone: use a smaller batch size or smaller layers.")
     return problems
 
 

@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v chromium >/dev/null || [ ! -d /usr/share/datasets/fashion-mnist ]; then
+if ! command -v chromium >/dev/null || [ ! -d /usr/share/datasets/fashion-mnist ] \
+   || ! python3 -c "import ensurepip" 2>/dev/null; then
   as_root apt-get update -q
-  as_root apt-get install -y -q chromium dataset-fashion-mnist
+  as_root apt-get install -y -q chromium dataset-fashion-mnist python3-venv
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -r requirements-test.txt

@@ -248,3 +248,23 @@ def test_scaled():
 def test_load_is_cached_per_source():
     assert load("mnist") is load("mnist")
     assert os.environ["LAB_OFFLINE"] == "1"
+
+
+def test_a_failed_download_is_not_retried_at_every_click(monkeypatch, tmp_path):
+    from lab import data as lab_data
+
+    calls = []
+
+    def offline(name):
+        calls.append(name)
+        raise OSError("no network")
+
+    monkeypatch.delenv("LAB_OFFLINE")
+    monkeypatch.setenv("LAB_DATASETS", str(tmp_path / "empty"))
+    monkeypatch.setattr(lab_data, "DEBIAN_ROOT", tmp_path / "none")
+    monkeypatch.setattr(lab_data, "_download", offline)
+    monkeypatch.setattr(lab_data, "_FAILED_DOWNLOADS", {})
+    for _ in range(3):
+        with pytest.raises(lab_data.DatasetNotFound, match="no network"):
+            lab_data.load("mnist")
+    assert calls == ["mnist"]

@@ -197,3 +197,16 @@ def test_unknown_dataset_and_activation():
     assert "Unknown dataset 'cifar'" in validate(ModelSpec(layers=MLP), TrainSpec(dataset="cifar"))[0]
     problems = _problems([L("Flatten"), L("Dense", units=10, activation="relux")])
     assert len(problems) == 1 and "relux" in problems[0]
+
+
+def test_networks_too_big_for_a_shared_server_are_refused():
+    from lab.summary import MAX_PARAMS
+
+    huge = ModelSpec(layers=[LayerSpec("Flatten"), LayerSpec("Dense", units=30000),
+                             LayerSpec("Dense", units=10, activation="softmax")])
+    problems = validate(huge, TrainSpec())
+    assert any(f"{MAX_PARAMS:,}" in p for p in problems), problems
+    wide = ModelSpec(layers=[LayerSpec("Conv2D", filters=512, padding="same"), LayerSpec("Flatten"),
+                             LayerSpec("Dense", units=10, activation="softmax")])
+    assert any("smaller batch size" in p for p in validate(wide, TrainSpec(batch_size=2000)))
+    assert not any("smaller batch size" in p for p in validate(wide, TrainSpec(batch_size=8)))
