@@ -16,7 +16,10 @@ each as the median of the per-round ratios:
   cost of live progress; the issue's goal is lab/baseline >= 0.97.
 * whole job: baseline = arrays + build + fit + test evaluation; lab =
   ``submit`` to ``wait`` returning (also validates the spec, records the
-  run, saves the .keras file, and runs the worker's ``gc.collect()``). Both
+  run, saves the .keras file, and runs the worker's ``gc.collect()``).
+  While the lab trains, ``--watchers`` threads (default 1) do what a browser
+  on the Train page does: every second read the run's view and build its
+  three Altair charts as JSON. So the lab is measured with live charts. Both
   start from the dataset already loaded in memory (the lab caches it).
 
 Each is given in wall time and in process CPU time (all threads). On a
@@ -41,6 +44,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -50,7 +54,7 @@ import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
 
 import keras  # noqa: E402
 
-from lab import data, prepare  # noqa: E402
+from lab import charts, data, prepare  # noqa: E402
 from lab.build import build_model, compile_model  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
@@ -77,11 +81,32 @@ def baseline(model, train, ds, timer: common.FitTimer) -> dict:
             "test_acc": float(test["accuracy"]), "thread": fit["thread"]}
 
 
-def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: int) -> dict:
-    """The lab: submit a job and wait for it, as a page would (minus the polling)."""
+def watch(manager: JobManager, job_id: int, stop: threading.Event, every: float) -> None:
+    """What one browser on the Train page does while a run trains: every ``every``
+    seconds read the run's view and build its three Altair charts as JSON."""
+    while not stop.wait(every):
+        p = manager.view(job_id)["progress"]
+        if p["samples"]:
+            charts.live_chart(p["samples"]).to_dict()
+        if p["history"]:
+            charts.epoch_chart(p["history"], "loss").to_dict()
+            charts.epoch_chart(p["history"], "accuracy").to_dict()
+
+
+def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: int,
+            watchers: int = 1, every: float = 1.0) -> dict:
+    """The lab: submit a job and wait for it while ``watchers`` browsers poll its live charts."""
     t0, c0 = time.perf_counter(), time.process_time()
     job = manager.submit(model, train, owner="bench")
+    stop = threading.Event()
+    threads = [threading.Thread(target=watch, args=(manager, job.id, stop, every), daemon=True)
+               for _ in range(watchers)]
+    for t in threads:
+        t.start()
     state = manager.wait(job.id)
+    stop.set()
+    for t in threads:
+        t.join()
     whole, whole_cpu = time.perf_counter() - t0, time.process_time() - c0
     if state["status"] != "finished":
         raise RuntimeError(f"lab job ended {state['status']}: {state['error'] or state['message']}")
@@ -94,7 +119,8 @@ def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: in
 
 def bench_preset(key: str, train_limit: int, epochs: int, rounds: int, dataset: str,
                  manager: JobManager, timer: common.FitTimer, max_others: float = 1.0,
-                 retries: int = 0, idle_timeout: float = 120.0, spans: common.Spans | None = None) -> dict:
+                 retries: int = 0, idle_timeout: float = 120.0, spans: common.Spans | None = None,
+                 watchers: int = 1) -> dict:
     """Alternate baseline and lab ``rounds`` times; a round during which other programs
     used more than ``max_others`` of the cores is run again (at most ``retries`` times)."""
     preset = load_presets()[key]
@@ -119,7 +145,7 @@ def bench_preset(key: str, train_limit: int, epochs: int, rounds: int, dataset: 
         b = baseline(model, train, ds, timer)
         if spans:
             spans.take()  # the baseline's calls are not the lab's
-        lab = lab_job(manager, model, train, timer, n_fit)
+        lab = lab_job(manager, model, train, timer, n_fit, watchers)
         if spans:
             profiles.append(spans.take())
         pair = {"round": len(pairs) + 1, "baseline": b, "lab": lab,
@@ -255,6 +281,8 @@ def main(argv=None) -> int:
     p.add_argument("--idle-timeout", type=float, default=30.0, help="seconds to wait for idle before a round")
     p.add_argument("--profile", action="store_true",
                    help="also time the lab's phases and callback hooks (the timing wrappers add a little overhead)")
+    p.add_argument("--watchers", type=int, default=1,
+                   help="browsers polling the lab run's live charts every second (default 1)")
     p.add_argument("--goal", type=float, default=0.97, help="fit-only ratio the issue asks for")
     p.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
     args = p.parse_args(argv)
@@ -273,7 +301,8 @@ def main(argv=None) -> int:
         conv = any(layer.kind == "Conv2D" for layer in presets[key].model.layers)
         limit = args.cnn_limit if conv else args.mlp_limit
         results.append(bench_preset(key, limit, args.epochs, args.rounds, args.dataset, manager, timer,
-                                    args.max_others, args.retries, args.idle_timeout, spans))
+                                    args.max_others, args.retries, args.idle_timeout, spans,
+                                    args.watchers))
     print(f"\nMedians over rounds (alternating baseline, lab); total {time.perf_counter() - t0:.0f} s\n")
     print(table(results, args.goal))
     print("\nfit-only: training images / seconds inside model.fit (validation included), same timer for both;"
