@@ -71,11 +71,15 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
-class DatasetNotFound(FileNotFoundError):
+class DatasetError(Exception):
+    """A dataset cannot be used; the message says why and what to do."""
+
+
+class DatasetNotFound(DatasetError, FileNotFoundError):
     """No source had the dataset; the message lists where the lab looked and the fix."""
 
 
-class DatasetCorrupt(ValueError):
+class DatasetCorrupt(DatasetError, ValueError):
     """A dataset file exists but cannot be read as IDX or npz."""
 
 

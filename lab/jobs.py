@@ -285,10 +285,6 @@ class JobManager:
 
     # ---- looking --------------------------------------------------------------
 
-    def get(self, job_id: int) -> Job | None:
-        """The job with this id, if this process has seen it."""
-        return self._jobs.get(job_id)
-
     def active(self) -> list[Job]:
         """Running jobs, then waiting ones in queue order."""
         with self._lock:
@@ -344,7 +340,7 @@ class JobManager:
         """The number of training images of dataset ``name``; JobRejected when missing."""
         try:
             return len(data.load(name).x_train)
-        except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+        except data.DatasetError as exc:
             raise JobRejected(str(exc)) from exc
 
     def _check_room(self) -> None:

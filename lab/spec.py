@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 # Which fields each layer kind uses, in the order a form shows them.
@@ -206,16 +206,6 @@ def _layer_from_dict(position: int, data) -> LayerSpec:
             values[name] = _coerce(f"{name.replace('_', ' ')} of layer {position} ({kind})",
                                    data[name], type(default))
     return LayerSpec(**values)
-
-
-def with_layer(spec: ModelSpec, index: int, layer: LayerSpec | None) -> ModelSpec:
-    """A copy of ``spec`` with layer ``index`` replaced (or removed when ``layer`` is None)."""
-    layers = list(spec.layers)
-    if layer is None:
-        del layers[index]
-    else:
-        layers[index] = layer
-    return replace(spec, layers=layers)
 
 
 @dataclass

@@ -18,7 +18,7 @@ info = data.DATASETS[name]
 st.caption(info.about)
 try:
     ds = data.load(name)
-except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+except data.DatasetError as exc:
     st.error(str(exc))
     st.stop()
 st.caption(f"Loaded from {ds.source}.")

@@ -42,7 +42,7 @@ if opt is not None:
     ui.set_train(train)
     try:
         problems = summary.validate(model, train, n_train=len(data.load(dataset).x_train))
-    except (data.DatasetNotFound, data.DatasetCorrupt) as exc:
+    except data.DatasetError as exc:
         problems = [str(exc)]
     for problem in problems:
         st.error(problem)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lab.spec import (LAYERS, PRESET_DIR, LayerSpec, ModelSpec, SpecError, TrainSpec, dumps,
-                      load_presets, parse_number, with_layer)
+                      load_presets, parse_number)
 
 PRESETS = load_presets()
 
@@ -162,10 +162,3 @@ def test_parse_number_errors(text, integer, words):
     assert "learning rate" in str(err.value) and words in str(err.value)
 
 
-def test_with_layer_replaces_and_removes_without_touching_original():
-    spec = PRESETS["workshop_16_16_10"].model
-    before = list(spec.layers)
-    changed = with_layer(spec, 1, LayerSpec("Dense", units=99))
-    assert changed.layers[1].units == 99 and spec.layers == before
-    removed = with_layer(spec, 0, None)
-    assert [layer.kind for layer in removed.layers] == ["Dense", "Dense", "Dense"] and len(spec.layers) == 4
