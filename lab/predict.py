@@ -12,7 +12,7 @@ import functools
 import io
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 INK_THRESHOLD = 0.1  # brightness (0..1) below which a pixel counts as background
 
