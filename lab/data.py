@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lab.settings import settings
+
 IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -112,9 +114,8 @@ def keras_cache_dir() -> Path:
 def candidate_places(name: str) -> list[Path]:
     """Every folder or file checked for ``name``, in the order they are tried."""
     info = DATASETS[name]
-    roots = []
-    if os.environ.get("LAB_DATASETS"):
-        roots.append(Path(os.environ["LAB_DATASETS"]))
+    first = settings().datasets
+    roots = [first] if first else []
     roots.append(keras_cache_dir())
     places: list[Path] = []
     for root in roots:
@@ -151,7 +152,7 @@ def load(name: str) -> Dataset:
             return _read_npz(name, str(place))
         if place.is_dir() and all((place / f).is_file() for f in IDX_FILES):
             return _read_idx_folder(name, str(place))
-    if os.environ.get("LAB_OFFLINE", "") not in ("", "0"):
+    if settings().offline:
         download_error = "skipped because LAB_OFFLINE is set"
     elif time.monotonic() - _FAILED_DOWNLOADS.get(name, (-1e9, ""))[0] < RETRY_DOWNLOAD_S:
         download_error = _FAILED_DOWNLOADS[name][1] + " (not tried again for a minute)"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab.data import Dataset
+from lab.layers import KINDS
 from lab.spec import ModelSpec, TrainSpec
 
 
@@ -23,9 +24,11 @@ class Arrays:
 
 
 def output_width(model: ModelSpec) -> int:
-    """Units of the last Dense layer (the width of each answer)."""
-    dense = [layer for layer in model.layers if layer.kind == "Dense"]
-    return dense[-1].units if dense else 0
+    """The width of each answer: the last value of a layer kind that sets the width of
+    its output row (Dense's units); 0 when no layer does."""
+    widths = [getattr(layer, KINDS[layer.kind].width_field) for layer in model.layers
+              if layer.kind in KINDS and KINDS[layer.kind].width_field]
+    return widths[-1] if widths else 0
 
 
 def targets(labels: np.ndarray, loss: str, width: int, n_classes: int) -> np.ndarray:

@@ -12,25 +12,14 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-# Which fields each layer kind uses, in the order a form shows them.
-LAYERS: dict[str, tuple[str, ...]] = {
-    "Dense": ("units", "activation"),
-    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
-    "MaxPooling2D": ("pool_size", "padding"),
-    "AveragePooling2D": ("pool_size", "padding"),
-    "Dropout": ("rate",),
-    "Flatten": (),
-    "BatchNormalization": (),
-    "LeakyReLU": ("negative_slope",),
-    "Activation": ("activation",),
-}
+from lab.layers import ACTIVATIONS, KINDS, PADDINGS  # noqa: F401  (re-exported name tables)
 
-ACTIVATIONS = ("relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu",
-               "gelu", "swish", "softplus")
+# Which fields each layer kind uses, in the order a form shows them (from `lab.layers`).
+LAYERS: dict[str, tuple[str, ...]] = {name: kind.fields for name, kind in KINDS.items()}
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy",
           "binary_crossentropy", "mse")
-PADDINGS = ("valid", "same")
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "models" / "presets"
 
@@ -65,23 +54,8 @@ class LayerSpec:
 
     def label(self) -> str:
         """A short readable name such as ``Conv2D(32, 3x3, relu)``."""
-        k = self.kind
-        if k == "Dense":
-            return f"Dense({self.units}, {self.activation})"
-        if k == "Conv2D":
-            extra = "" if self.padding == "valid" else ", same"
-            extra += "" if self.strides == 1 else f", stride {self.strides}"
-            return f"Conv2D({self.filters}, {self.kernel_size}x{self.kernel_size}{extra}, {self.activation})"
-        if k in ("MaxPooling2D", "AveragePooling2D"):
-            extra = "" if self.padding == "valid" else ", same"
-            return f"{k}({self.pool_size}x{self.pool_size}{extra})"
-        if k == "Dropout":
-            return f"Dropout({self.rate:g})"
-        if k == "LeakyReLU":
-            return f"LeakyReLU({self.negative_slope:g})"
-        if k == "Activation":
-            return f"Activation({self.activation})"
-        return k
+        kind = KINDS.get(self.kind)
+        return kind.label(self) if kind else self.kind
 
 
 @dataclass
@@ -94,13 +68,8 @@ class ModelSpec:
 
     def activations(self) -> str:
         """The activations in order, e.g. ``relu, relu, softmax`` (the workshop column)."""
-        names = []
-        for layer in self.layers:
-            if layer.kind in ("Dense", "Conv2D", "Activation"):
-                names.append(layer.activation)
-            elif layer.kind == "LeakyReLU":
-                names.append("leaky_relu")
-        return ", ".join(names)
+        names = [KINDS[layer.kind].activation(layer) for layer in self.layers if layer.kind in KINDS]
+        return ", ".join(name for name in names if name)
 
     def architecture(self) -> str:
         """The layers as one line, e.g. ``Flatten > Dense(512, relu) > ...``."""
@@ -202,9 +171,12 @@ def _layer_from_dict(position: int, data) -> LayerSpec:
     values = {"kind": kind}
     for name in LAYERS[kind]:
         if name in data:
-            default = getattr(LayerSpec, name)
-            values[name] = _coerce(f"{name.replace('_', ' ')} of layer {position} ({kind})",
-                                   data[name], type(default))
+            label = f"{name.replace('_', ' ')} of layer {position} ({kind})"
+            if data[name] is None or (isinstance(data[name], float) and math.isnan(data[name])):
+                # a cell emptied in a table: never fall back to a hidden default silently
+                raise SpecError(f"The {label} is empty: type a value (for example "
+                                f"{getattr(LayerSpec, name)}).")
+            values[name] = _coerce(label, data[name], type(getattr(LayerSpec, name)))
     return LayerSpec(**values)
 
 
@@ -231,6 +203,16 @@ def load_presets(folder: Path | str = PRESET_DIR) -> dict[str, Preset]:
         presets[path.stem] = Preset(path.stem, ModelSpec.from_dict(data),
                                     TrainSpec.from_dict(data.get("train", {})))
     return presets
+
+
+def to_json(spec: ModelSpec | TrainSpec) -> str:
+    """Compact JSON of a spec's ``to_dict()``, as stored with every run.
+
+    Example:
+        >>> to_json(TrainSpec(epochs=3))[:31]
+        '{"dataset":"mnist","optimizer":'
+    """
+    return json.dumps(spec.to_dict(), separators=(",", ":"))
 
 
 def dumps(model: ModelSpec, train: TrainSpec | None = None) -> str:

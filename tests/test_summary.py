@@ -200,8 +200,9 @@ def test_unknown_dataset_and_activation():
 
 
 def test_networks_too_big_for_a_shared_server_are_refused():
-    from lab.summary import MAX_PARAMS
+    from lab.settings import settings
 
+    MAX_PARAMS = settings().max_params
     huge = ModelSpec(layers=[LayerSpec("Flatten"), LayerSpec("Dense", units=30000),
                              LayerSpec("Dense", units=10, activation="softmax")])
     problems = validate(huge, TrainSpec())

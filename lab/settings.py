@@ -1,0 +1,152 @@
+"""Every ``LAB_*`` environment variable, read in one place.
+
+The lab reads its configuration from the environment once per distinct
+environment: `settings()` keeps the parsed `Settings` and builds a new one
+only when a ``LAB_*`` variable changed (tests and tools change them while a
+process runs). A value that cannot be read raises `SettingsError` with the
+variable's name and what to set instead, never a silent default.
+
+The README's table "Settings" lists the same variables; `VARIABLES` is the
+source of both.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A ``LAB_*`` variable holds a value the lab cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its name, the `Settings` field, default, meaning."""
+
+    name: str
+    field: str
+    default: object
+    meaning: str
+    minimum: float | None = None
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("LAB_HOME", "home", None, "data folder: the records (runs.sqlite) and trained models "
+             "(trained/)"),
+    Variable("LAB_DATASETS", "datasets", None, "first folder searched for datasets"),
+    Variable("LAB_OFFLINE", "offline", False, "1: never try the Keras download"),
+    Variable("LAB_MAX_JOBS", "max_jobs", 1, "runs trained at the same time", minimum=1),
+    Variable("LAB_QUEUE_SIZE", "queue_size", 8, "runs allowed to wait; more are refused with a "
+             "message", minimum=0),
+    Variable("LAB_CHECKPOINT_S", "checkpoint_s", 20.0, "seconds between saves of a training "
+             "model at epoch ends (a crash loses at most this much)", minimum=0),
+    Variable("LAB_MAX_LAYERS", "max_layers", 100, "layers a network may have", minimum=1),
+    Variable("LAB_MAX_EPOCHS", "max_epochs", 1000, "epochs one run may plan", minimum=1),
+    Variable("LAB_MAX_PARAMS", "max_params", 20_000_000, "parameters a network may have",
+             minimum=1),
+    Variable("LAB_MAX_IMAGE_PIXELS", "max_image_pixels", 25_000_000, "pixels (width x height) "
+             "of an uploaded picture; larger ones are refused before decoding", minimum=1),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The lab's configuration (see `VARIABLES` for each field's variable).
+
+    Example:
+        >>> s = Settings.from_env({"LAB_MAX_JOBS": "2", "LAB_HOME": "/tmp/lab"})
+        >>> s.max_jobs, s.queue_size, str(s.home)
+        (2, 8, '/tmp/lab')
+    """
+
+    home: Path
+    datasets: Path | None
+    offline: bool
+    max_jobs: int
+    queue_size: int
+    checkpoint_s: float
+    max_layers: int
+    max_epochs: int
+    max_params: int
+    max_image_pixels: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "Settings":
+        """Parse the variables in ``env`` (a mapping like ``os.environ``).
+
+        Raises:
+            SettingsError: a value is not a number where one is needed, or is too small.
+        """
+        values = {}
+        for var in VARIABLES:
+            raw = env.get(var.name, "")
+            values[var.field] = _parse(var, raw.strip()) if raw.strip() else var.default
+        values["home"] = Path(values["home"]) if values["home"] else REPO / "models"
+        values["datasets"] = Path(values["datasets"]) if values["datasets"] else None
+        return cls(**values)
+
+    @property
+    def records_path(self) -> Path:
+        """The SQLite records file inside the data folder."""
+        return self.home / "runs.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where trained model files live inside the data folder."""
+        return self.home / "trained"
+
+
+def _parse(var: Variable, raw: str):
+    default = var.default
+    if isinstance(default, bool):
+        return raw.lower() not in ("0", "false", "no", "off")
+    if not isinstance(default, (int, float)):
+        return raw
+    kind = "whole number" if isinstance(default, int) else "number"
+    try:
+        value = int(raw) if isinstance(default, int) else float(raw)
+    except ValueError:
+        raise SettingsError(f"{var.name} is '{raw}', but it must be a {kind} ({var.meaning}); "
+                            f"for example {var.name}={default}.") from None
+    if var.minimum is not None and value < var.minimum:
+        raise SettingsError(f"{var.name} is {raw}, but it must be at least {var.minimum:g} "
+                            f"({var.meaning}).")
+    return value
+
+
+def settings() -> Settings:
+    """The current `Settings`, parsed once per distinct set of ``LAB_*`` values.
+
+    Raises:
+        SettingsError: see `Settings.from_env`.
+    """
+    return _cached(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("LAB_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(items: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings.from_env(dict(items))
+
+
+def markdown_table() -> str:
+    """The variables as a Markdown table (the README's "Settings" table is this one)."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{var.name}` | {_shown(var)} | {var.meaning} |" for var in VARIABLES]
+    return "\n".join(lines)
+
+
+def _shown(var: Variable) -> str:
+    if var.name == "LAB_HOME":
+        return "`models/`"
+    if var.default is None:
+        return "unset"
+    if isinstance(var.default, bool):
+        return "1" if var.default else "0"
+    if isinstance(var.default, int):
+        return f"{var.default:,}"
+    return f"{var.default:g}"
