@@ -3,41 +3,67 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
+
+from lab.records.types import Epoch
 
 NAN_ADVICE = ("The loss became NaN (not a number): the weights blew up. Training was stopped. "
               "Lower the learning rate (for example divide it by 10) and train again.")
 
 
-def diagnose(history: list[dict]) -> str | None:
+def diagnose(history: Sequence[Epoch], n_classes: int = 0) -> str | None:
     """What the finished epochs show, when it is clear; None otherwise.
 
     Args:
-        history: epoch dicts with ``loss`` and optionally ``val_loss``, oldest first.
+        history: finished epochs, oldest first.
+        n_classes: classes of the dataset (0 = unknown); lets it tell a blown-up
+            run (huge loss, accuracy no better than guessing) from a slow one.
 
     Returns:
-        One sentence about overfitting, a flat loss or a NaN loss, or None.
+        One sentence about a NaN loss, a blown-up loss, overfitting or a flat loss, or None.
 
     Example:
-        >>> diagnose([{"loss": 1.0, "val_loss": 0.9}, {"loss": 0.8, "val_loss": 1.0},
-        ...           {"loss": 0.6, "val_loss": 1.1}])[:11]
+        >>> diagnose([Epoch(1, loss=1.0, val_loss=0.9), Epoch(2, loss=0.8, val_loss=1.0),
+        ...           Epoch(3, loss=0.6, val_loss=1.1)])[:11]
         'Overfitting'
     """
     if not history:
         return None
-    if any(_bad(history[-1].get(k)) for k in ("loss", "val_loss")):
+    last = history[-1]
+    if _bad(last.loss) or _bad(last.val_loss):
         return NAN_ADVICE
-    vals = [row.get("val_loss") for row in history[-3:]]
-    losses = [row["loss"] for row in history[-3:]]
+    blown = _blown_up(history, n_classes)
+    if blown:
+        return blown
+    vals = [row.val_loss for row in history[-3:]]
+    losses = [row.loss for row in history[-3:]]
     if len(history) >= 3 and None not in vals:
         if vals[0] < vals[1] < vals[2] and losses[0] > losses[1] > losses[2]:
             return ("Overfitting: the network is memorising the training set. Validation loss has "
                     "risen for two epochs while training loss keeps falling. Stop here, add "
                     "Dropout, or use more data.")
-    if len(history) >= 3 and history[-1].get("accuracy", 0.0) < 0.95:  # not a converged net
+    if len(history) >= 3 and (last.accuracy or 0.0) < 0.95:  # not a converged net
         change = abs(losses[0] - losses[-1]) / max(abs(losses[0]), 1e-12)
         if change < 0.01:
             return ("The loss is not moving: under 1% change over the last three epochs. Try a "
                     "larger learning rate, another optimizer, or a bigger network.")
+    return None
+
+
+def _blown_up(history: Sequence[Epoch], n_classes: int) -> str | None:
+    """A run whose loss exploded without becoming NaN: huge loss, accuracy at chance."""
+    last = history[-1]
+    if n_classes < 2 or last.loss is None or last.accuracy is None:
+        return None
+    chance = 1.0 / n_classes
+    first = history[0].loss
+    grew = len(history) > 1 and first is not None and first > 0 and last.loss > 5 * first
+    huge = last.loss > 10 * math.log(n_classes) or grew
+    if last.accuracy <= 1.5 * chance and huge:
+        return (f"Training blew up: the loss is {last.loss:,.1f}, far above where a network that "
+                f"guesses starts (about {math.log(n_classes):.1f}), and accuracy is {last.accuracy:.0%}, "
+                f"no better than guessing one of {n_classes} classes ({chance:.0%}). The learning "
+                "rate is too large: each step jumps past the minimum. Divide it by 10 and train again.")
     return None
 
 

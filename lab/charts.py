@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Sequence
+
 import altair as alt
 import pandas as pd
+
+from lab.records.types import Epoch
 
 SPLIT_COLORS = alt.Scale(domain=["train", "validation"], range=["#1f77b4", "#ff7f0e"])
 
 
-def history_frame(history: list[dict]) -> pd.DataFrame:
-    """Epoch rows -> long table (epoch, metric, split, value) for charting.
+def history_frame(history: Sequence[Epoch]) -> pd.DataFrame:
+    """Finished epochs -> long table (epoch, metric, split, value) for charting.
 
     Example:
-        >>> history_frame([{"epoch": 1, "loss": 0.5, "val_loss": 0.6}]).shape
+        >>> history_frame([Epoch(1, loss=0.5, val_loss=0.6)]).shape
         (2, 4)
     """
     rows = []
     for h in history:
         for metric in ("loss", "accuracy"):
             for split, key in (("train", metric), ("validation", f"val_{metric}")):
-                if h.get(key) is not None:
-                    rows.append({"epoch": h["epoch"], "metric": metric, "split": split, "value": h[key]})
+                if getattr(h, key) is not None:
+                    rows.append({"epoch": h.epoch, "metric": metric, "split": split, "value": getattr(h, key)})
     return pd.DataFrame(rows, columns=["epoch", "metric", "split", "value"])
 
 
-def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
+def epoch_chart(history: Sequence[Epoch], metric: str) -> alt.Chart:
     """Train and validation ``metric`` ("loss" or "accuracy") per finished epoch."""
     df = history_frame(history)
     df = df[df.metric == metric]
@@ -36,9 +41,10 @@ def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
     ).properties(height=260)
 
 
-def live_chart(samples: list[dict]) -> alt.Chart:
-    """Training loss and accuracy sampled every few batches (x: epochs, fractional)."""
-    df = pd.DataFrame(samples, columns=["epoch", "loss", "accuracy"]).melt(
+def live_chart(samples: Sequence) -> alt.Chart:
+    """Training loss and accuracy sampled every few batches (x: epochs, fractional);
+    ``samples`` are `lab.jobs.Sample`s."""
+    df = pd.DataFrame([asdict(s) for s in samples], columns=["epoch", "loss", "accuracy"]).melt(
         "epoch", var_name="metric", value_name="value")
     return alt.Chart(df, title="live, every few batches").mark_line().encode(
         x=alt.X("epoch:Q", title="epoch"),

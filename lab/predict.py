@@ -14,6 +14,8 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from lab import artifacts
+
 INK_THRESHOLD = 0.1  # brightness (0..1) below which a pixel counts as background
 
 
@@ -107,12 +109,26 @@ def _centre_mass(img: np.ndarray) -> np.ndarray:
     return shifted
 
 
+class BadModel(ValueError):
+    """A model file the lab cannot or will not use; the message is one sentence."""
+
+
 @functools.lru_cache(maxsize=4)
 def load_model(path: str, mtime: float):
-    """A saved model, loaded once per file version (pass the file's mtime)."""
+    """A saved model, loaded once per file version (pass the file's mtime).
+
+    Raises:
+        BadModel: the file is damaged, not a Keras model, or holds code (refused unread).
+    """
+    refused = artifacts.refusal(path)
+    if refused:
+        raise BadModel(refused)
     import keras
 
-    return keras.models.load_model(path, compile=False)
+    try:
+        return keras.models.load_model(path, compile=False)  # safe mode: code is never run
+    except Exception as exc:  # Keras raises many kinds; one sentence, never its config dump
+        raise BadModel(artifacts.load_error(exc)) from exc
 
 
 def draws_for(dataset: str) -> bool:
@@ -136,11 +152,11 @@ def probabilities(model, image: np.ndarray) -> np.ndarray:
     """
     shape = (1,) + tuple(model.input_shape[1:])
     if int(np.prod(shape)) != image.size:
-        raise ValueError(f"this model takes inputs of shape {shape[1:]}, not a 28x28 image")
+        raise ValueError(f"This model takes inputs of shape {shape[1:]}, not a 28x28 image.")
     out = np.asarray(model(image.reshape(shape).astype(np.float32), training=False))[0]
     out = out.astype(np.float64)
     if not np.all(np.isfinite(out)):
-        raise ValueError("the model answers NaN: its training diverged")
+        raise ValueError("The model answers NaN: its training diverged.")
     if out.min() < 0 or abs(out.sum() - 1.0) > 1e-3:
         e = np.exp(out - out.max())
         out = e / e.sum()

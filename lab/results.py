@@ -6,12 +6,14 @@ import json
 
 import pandas as pd
 
+from lab.records.types import RunRecord
+
 COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "dataset", "parameters",
            "duration (s)", "date", "status", "optimizer", "learning rate", "batch size", "seed",
            "val accuracy", "train accuracy", "test loss", "architecture", "owner", "device"]
 
 
-def table(runs: list[dict]) -> pd.DataFrame:
+def table(runs: list[RunRecord]) -> pd.DataFrame:
     """Store rows -> the results table, newest first.
 
     ``accuracy`` is the test accuracy, or the last validation accuracy for a
@@ -23,19 +25,40 @@ def table(runs: list[dict]) -> pd.DataFrame:
     """
     rows = []
     for r in runs:
-        settings = json.loads(r["train_json"] or "{}")
+        settings = json.loads(r.train_json or "{}")
         rows.append({
-            "run": r["id"], "network": r["network"], "activations": r["activations"],
-            "epochs": r["epochs_done"], "comment": r["comment"] or "",
-            "accuracy": r["test_acc"] if r["test_acc"] is not None else r["val_acc"],
-            "dataset": r["dataset"], "parameters": r["params"], "duration (s)": r["duration_s"],
-            "date": r["created"], "status": r["status"], "optimizer": settings.get("optimizer"),
+            "run": r.id, "network": r.network, "activations": r.activations,
+            "epochs": r.epochs_done, "comment": r.comment or "",
+            "accuracy": r.test_acc if r.test_acc is not None else r.val_acc,
+            "dataset": r.dataset, "parameters": r.params, "duration (s)": r.duration_s,
+            "date": r.created, "status": str(r.status), "optimizer": settings.get("optimizer"),
             "learning rate": settings.get("learning_rate"), "batch size": settings.get("batch_size"),
-            "seed": r["seed"], "val accuracy": r["val_acc"], "train accuracy": r["train_acc"],
-            "test loss": r["test_loss"], "architecture": r["architecture"], "owner": r["owner"],
-            "device": r["device"],
+            "seed": r.seed, "val accuracy": r.val_acc, "train accuracy": r.train_acc,
+            "test loss": r.test_loss, "architecture": r.architecture, "owner": r.owner,
+            "device": r.device,
         })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def csv(table_: pd.DataFrame) -> str:
+    """The table as CSV text, safe to open in a spreadsheet: a text cell starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (which a spreadsheet would run
+    as a formula) gets a leading apostrophe.
+
+    Example:
+        >>> csv(pd.DataFrame({"comment": ["=1+1", "fine"], "run": [1, 2]})).splitlines()
+        ['comment,run', "'=1+1,1", 'fine,2']
+    """
+    def neutral(value):
+        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+            return "'" + value
+        return value
+
+    safe = table_.apply(lambda col: col if pd.api.types.is_numeric_dtype(col) else col.map(neutral))
+    return safe.to_csv(index=False)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def changed_comments(before: pd.DataFrame, after: pd.DataFrame) -> dict[int, str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from lab.advice import NAN_ADVICE, diagnose
+from lab.records import Epoch
 
 
 def _h(*pairs):
-    return [{"epoch": i, "loss": loss, "val_loss": val} for i, (loss, val) in enumerate(pairs, start=1)]
+    return [Epoch(i, loss=loss, val_loss=val) for i, (loss, val) in enumerate(pairs, start=1)]
 
 
 def test_overfitting():
@@ -28,20 +29,20 @@ def test_flat_loss():
     msg = diagnose(_h((2.302, 2.30), (2.301, 2.30), (2.3015, 2.30)))
     assert msg is not None and "not moving" in msg and "learning rate" in msg
     # without validation figures too
-    assert "not moving" in diagnose([{"loss": 0.693}, {"loss": 0.6931}, {"loss": 0.6929}])
+    assert "not moving" in diagnose([Epoch(1, loss=0.693), Epoch(2, loss=0.6931), Epoch(3, loss=0.6929)])
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_nan_loss(bad):
     assert diagnose(_h((0.5, 0.6), (bad, 0.6))) == NAN_ADVICE
     assert diagnose(_h((0.5, 0.6), (0.4, bad))) == NAN_ADVICE
-    assert diagnose([{"loss": bad}]) == NAN_ADVICE
+    assert diagnose([Epoch(1, loss=bad)]) == NAN_ADVICE
     assert "learning rate" in NAN_ADVICE and "NaN" in NAN_ADVICE
 
 
 def test_healthy_history():
     assert diagnose(_h((1.2, 1.0), (0.6, 0.5), (0.4, 0.35), (0.3, 0.3))) is None
-    assert diagnose([{"loss": 1.0}, {"loss": 0.6}, {"loss": 0.4}]) is None
+    assert diagnose([Epoch(1, loss=1.0), Epoch(2, loss=0.6), Epoch(3, loss=0.4)]) is None
 
 
 def test_short_or_empty_history():

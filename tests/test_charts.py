@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lab.jobs import Sample
+from lab.records import Epoch
 from lab.charts import (compare_chart, count_chart, epoch_chart, history_frame, live_chart,
                         probability_chart)
 
 HISTORY = [
-    {"epoch": 1, "loss": 0.9, "accuracy": 0.70, "val_loss": 0.8, "val_accuracy": 0.75},
-    {"epoch": 2, "loss": 0.5, "accuracy": 0.85, "val_loss": 0.6, "val_accuracy": 0.80},
-    {"epoch": 3, "loss": 0.3, "accuracy": 0.90, "val_loss": None, "val_accuracy": None},
+    Epoch(1, loss=0.9, accuracy=0.70, val_loss=0.8, val_accuracy=0.75),
+    Epoch(2, loss=0.5, accuracy=0.85, val_loss=0.6, val_accuracy=0.80),
+    Epoch(3, loss=0.3, accuracy=0.90, val_loss=None, val_accuracy=None),
 ]
 
 
@@ -52,9 +54,9 @@ def test_epoch_chart(metric):
     assert metric in d["title"]
     assert {r["metric"] for r in rows} == {metric}
     got = {(r["epoch"], r["split"]): r["value"] for r in rows}
-    want = {(h["epoch"], s): h[k] for h in HISTORY for s, k in (("train", metric),
+    want = {(h.epoch, s): getattr(h, k) for h in HISTORY for s, k in (("train", metric),
                                                                 ("validation", f"val_{metric}"))
-            if h[k] is not None}
+            if getattr(h, k) is not None}
     assert got == want
 
 
@@ -64,7 +66,7 @@ def test_epoch_chart_empty_history():
 
 
 def test_live_chart():
-    samples = [{"epoch": 0.25, "loss": 2.0, "accuracy": 0.3}, {"epoch": 0.5, "loss": 1.5, "accuracy": 0.5}]
+    samples = [Sample(0.25, loss=2.0, accuracy=0.3), Sample(0.5, loss=1.5, accuracy=0.5)]
     d, rows = _spec(live_chart(samples))
     assert d["mark"]["type"] == "line"
     assert _enc(d, "x")["field"] == "epoch" and _enc(d, "y")["field"] == "value"
@@ -110,6 +112,6 @@ def test_compare_chart():
 
 
 def test_nan_loss_does_not_break_the_spec():
-    d, rows = _spec(epoch_chart([{"epoch": 1, "loss": float("nan"), "val_loss": 0.5}], "loss"))
+    d, rows = _spec(epoch_chart([Epoch(1, loss=float("nan"), val_loss=0.5)], "loss"))
     train = [r for r in rows if r["split"] == "train"][0]
     assert train["value"] is None or math.isnan(train["value"])

@@ -1,15 +1,21 @@
-"""lab.store: run records, epochs, WAL mode, recovery after a crash, damaged files."""
+"""lab.records: run records, epochs, WAL mode, recovery after a crash, damaged files."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
 from lab.spec import load_presets
-from lab.store import EPOCH_COLUMNS, Store, StoreError, data_home, spec_json
+from lab.records import EPOCH_METRICS as EPOCH_COLUMNS, Epoch, StoreError
+from lab.records.migrations import LATEST, MIGRATIONS, pending
+from lab.records.sqlite import SQLiteStore as Store
+from lab.settings import settings
+from lab.spec import to_json as spec_json
 
 
 @pytest.fixture
@@ -23,10 +29,10 @@ def test_create_and_read_run(store):
                               spec_json=spec_json(preset.model), seed=42, params=12_960,
                               epochs_planned=10)
     run = store.run(run_id)
-    assert run["id"] == run_id and run["dataset"] == "mnist" and run["status"] == "queued"
-    assert run["epochs_done"] == 0 and run["comment"] == "" and run["params"] == 12_960
-    assert run["created"] and run["created"] == run["updated"]
-    assert json.loads(run["spec_json"]) == preset.model.to_dict()
+    assert run.id == run_id and run.dataset == "mnist" and run.status == "queued"
+    assert run.epochs_done == 0 and run.comment == "" and run.params == 12_960
+    assert run.created and run.created == run.updated
+    assert json.loads(run.spec_json) == preset.model.to_dict()
     assert store.run(run_id + 1000) is None
 
 
@@ -42,42 +48,42 @@ def test_update_run(store):
     run_id = store.create_run(status="queued")
     store.update_run(run_id, status="finished", test_acc=0.97, duration_s=12.5)
     run = store.run(run_id)
-    assert (run["status"], run["test_acc"], run["duration_s"]) == ("finished", 0.97, 12.5)
+    assert (run.status, run.test_acc, run.duration_s) == ("finished", 0.97, 12.5)
 
 
 def test_add_epoch_records_and_copies_figures(store):
     run_id = store.create_run(status="running")
     other = store.create_run(status="running")
-    store.add_epoch(run_id, 1, {"loss": 0.9, "accuracy": 0.6, "val_loss": 1.0, "val_accuracy": 0.55,
-                                "seconds": 2.0})
-    store.add_epoch(run_id, 2, {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.75})
-    store.add_epoch(other, 1, {"loss": 2.0})
+    store.add_epoch(run_id, Epoch(1, loss=0.9, accuracy=0.6, val_loss=1.0, val_accuracy=0.55,
+                                seconds=2.0))
+    store.add_epoch(run_id, Epoch(2, loss=0.5, accuracy=0.8, val_loss=0.7, val_accuracy=0.75))
+    store.add_epoch(other, Epoch(1, loss=2.0))
     epochs = store.epochs(run_id)
-    assert [e["epoch"] for e in epochs] == [1, 2]
-    assert epochs[0]["loss"] == 0.9 and epochs[0]["seconds"] == 2.0 and epochs[1]["seconds"] is None
-    assert set(EPOCH_COLUMNS) <= set(epochs[0])
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert epochs[0].loss == 0.9 and epochs[0].seconds == 2.0 and epochs[1].seconds is None
+    assert set(EPOCH_COLUMNS) <= set(vars(epochs[0]))
     run = store.run(run_id)
-    assert run["epochs_done"] == 2
-    assert (run["train_loss"], run["train_acc"], run["val_loss"], run["val_acc"]) == (0.5, 0.8, 0.7, 0.75)
-    assert [e["loss"] for e in store.epochs(other)] == [2.0]
+    assert run.epochs_done == 2
+    assert (run.train_loss, run.train_acc, run.val_loss, run.val_acc) == (0.5, 0.8, 0.7, 0.75)
+    assert [e.loss for e in store.epochs(other)] == [2.0]
     # the same epoch written again replaces it
-    store.add_epoch(run_id, 2, {"loss": 0.4})
-    assert [e["loss"] for e in store.epochs(run_id)] == [0.9, 0.4]
+    store.add_epoch(run_id, Epoch(2, loss=0.4))
+    assert [e.loss for e in store.epochs(run_id)] == [0.9, 0.4]
 
 
 def test_runs_newest_first(store):
     ids = [store.create_run(network=f"net {i}") for i in range(3)]
-    assert [r["id"] for r in store.runs()] == ids[::-1]
-    assert store.runs()[0]["network"] == "net 2"
+    assert [r.id for r in store.runs()] == ids[::-1]
+    assert store.runs()[0].network == "net 2"
 
 
 def test_set_comment(store):
     run_id = store.create_run(status="finished")
     store.set_comment(run_id, "dropout helped; it's 'better'")
     store.set_comment(run_id + 1, "no such run")  # ignored, not an error
-    assert store.run(run_id)["comment"] == "dropout helped; it's 'better'"
+    assert store.run(run_id).comment == "dropout helped; it's 'better'"
     store.set_comment(run_id, 42)
-    assert store.run(run_id)["comment"] == "42"
+    assert store.run(run_id).comment == "42"
 
 
 def test_wal_mode(store):
@@ -94,10 +100,10 @@ def test_mark_interrupted(store):
     finished = store.create_run(status="finished")
     stopped = store.create_run(status="stopped")
     assert sorted(store.mark_interrupted()) == [queued, running]
-    assert [store.run(i)["status"] for i in (queued, running, finished, stopped)] == [
+    assert [store.run(i).status for i in (queued, running, finished, stopped)] == [
         "interrupted", "interrupted", "finished", "stopped"]
-    assert "stopped" in store.run(queued)["message"]
-    assert store.run(finished)["message"] is None
+    assert "stopped" in store.run(queued).message
+    assert store.run(finished).message is None
     assert store.mark_interrupted() == []
 
 
@@ -105,12 +111,12 @@ def test_drop_epochs_after(store):
     run_id = store.create_run(status="running")
     other = store.create_run(status="running")
     for e in range(1, 6):
-        store.add_epoch(run_id, e, {"loss": 1.0 / e})
-        store.add_epoch(other, e, {"loss": 1.0})
+        store.add_epoch(run_id, Epoch(e, loss=1.0 / e))
+        store.add_epoch(other, Epoch(e, loss=1.0))
     store.drop_epochs_after(run_id, 3)
-    assert [e["epoch"] for e in store.epochs(run_id)] == [1, 2, 3]
-    assert store.run(run_id)["epochs_done"] == 3
-    assert len(store.epochs(other)) == 5 and store.run(other)["epochs_done"] == 5
+    assert [e.epoch for e in store.epochs(run_id)] == [1, 2, 3]
+    assert store.run(run_id).epochs_done == 3
+    assert len(store.epochs(other)) == 5 and store.run(other).epochs_done == 5
 
 
 def test_concurrent_writes_lose_nothing(tmp_path):
@@ -130,7 +136,7 @@ def test_concurrent_writes_lose_nothing(tmp_path):
             with lock:
                 ids.append(run_id)
             for e in range(1, n_epochs + 1):
-                store.add_epoch(run_id, e, {"loss": t + e / 100})
+                store.add_epoch(run_id, Epoch(e, loss=t + e / 100))
                 store.set_comment(run_id, f"t{t} e{e}")
             store.update_run(run_id, status="finished")
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -145,12 +151,12 @@ def test_concurrent_writes_lose_nothing(tmp_path):
     store = Store(path)
     assert len(set(ids)) == n_threads and len(store.runs()) == n_threads
     for run in store.runs():
-        t = int(run["network"].split()[1])
-        epochs = store.epochs(run["id"])
-        assert [e["epoch"] for e in epochs] == list(range(1, n_epochs + 1))
-        assert [e["loss"] for e in epochs] == [t + e / 100 for e in range(1, n_epochs + 1)]
-        assert run["epochs_done"] == n_epochs and run["status"] == "finished"
-        assert run["comment"] == f"t{t} e{n_epochs}"
+        t = int(run.network.split()[1])
+        epochs = store.epochs(run.id)
+        assert [e.epoch for e in epochs] == list(range(1, n_epochs + 1))
+        assert [e.loss for e in epochs] == [t + e / 100 for e in range(1, n_epochs + 1)]
+        assert run.epochs_done == n_epochs and run.status == "finished"
+        assert run.comment == f"t{t} e{n_epochs}"
 
 
 def test_corrupt_file_gives_store_error_and_is_kept(tmp_path):
@@ -166,11 +172,11 @@ def test_corrupt_file_gives_store_error_and_is_kept(tmp_path):
 
 def test_data_home_honours_lab_home(monkeypatch, tmp_path):
     monkeypatch.setenv("LAB_HOME", str(tmp_path / "elsewhere"))
-    assert data_home() == tmp_path / "elsewhere"
+    assert settings().home == tmp_path / "elsewhere"
     store = Store()
     assert store.path == tmp_path / "elsewhere" / "runs.sqlite" and store.path.is_file()
     monkeypatch.delenv("LAB_HOME")
-    assert data_home().name == "models"
+    assert settings().home.name == "models"
 
 
 def test_records_file_moved_aside_while_running_starts_a_new_one(tmp_path):
@@ -181,3 +187,83 @@ def test_records_file_moved_aside_while_running_starts_a_new_one(tmp_path):
         (tmp_path / f"runs.sqlite{extra}").unlink(missing_ok=True)
     assert store.runs() == []  # no "no such table" traceback: a new, empty file
     assert store.create_run(dataset="xor", network="m", status="queued") == 1
+
+
+# ---- migrations ------------------------------------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "runs_before_migrations.sqlite"
+
+
+def test_a_file_written_before_migrations_opens_and_gains_the_new_columns(tmp_path):
+    """The fixture was written by the first lab's store (no schema version, 27 columns)."""
+    path = tmp_path / "runs.sqlite"
+    shutil.copy(FIXTURE, path)
+    old = sqlite3.connect(path)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 0
+    columns_before = [r[1] for r in old.execute("PRAGMA table_info(runs)")]
+    old.close()
+    assert "continued_by" not in columns_before
+
+    store = Store(path)
+    assert store.schema_version() == LATEST
+    runs = {r.id: r for r in store.runs()}
+    assert [r.status for r in store.runs()] == ["queued", "running", "finished"]
+    first = runs[1]
+    assert (first.owner, first.comment, first.test_acc, first.saved_epoch) == (
+        "ada", "written by the first lab", 0.71, 2)
+    assert first.continued_by is None and first.interrupted_while is None
+    assert [(e.epoch, e.loss, e.seconds) for e in store.epochs(1)] == [(1, 1.2, 1.5), (2, 0.8, 1.4)]
+    # the new columns take values, old rows keep theirs, new runs continue the numbering
+    store.update_run(1, continued_by="bob")
+    assert store.run(1).continued_by == "bob" and store.run(1).owner == "ada"
+    assert store.create_run(network="new") == 4
+    assert sorted(store.mark_interrupted()) == [2, 3]
+    assert store.run(2).interrupted_while == "running" and store.run(3).interrupted_while == "queued"
+    assert "queue it again" in store.run(3).message
+
+
+def test_migrations_run_once_even_with_many_openers(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    shutil.copy(FIXTURE, path)
+    errors = []
+    start = threading.Barrier(6)
+
+    def open_it():
+        try:
+            start.wait()
+            Store(path).runs()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert Store(path).schema_version() == LATEST and len(Store(path).runs()) == 3
+
+
+def test_every_migration_step_is_numbered_in_order():
+    assert [m.version for m in MIGRATIONS] == list(range(1, LATEST + 1))
+    assert pending(0) == list(MIGRATIONS) and pending(LATEST) == []
+
+
+def test_a_file_from_a_newer_lab_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    Store(path)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {LATEST + 5}")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer version of the lab"):
+        Store(path)
+
+
+def test_store_speaks_the_record_interface():
+    from lab.records import RecordStore
+
+    assert issubclass(Store, RecordStore)
+    sql_only = {"PRAGMA", "AUTOINCREMENT", "user_version"}
+    source = (Path(__file__).parents[1] / "lab" / "records" / "sql.py").read_text()
+    assert not any(word in source for word in sql_only), "SQLite-only SQL belongs in sqlite.py"

@@ -3,6 +3,7 @@
 import pandas as pd
 
 from lab import results
+from lab.records import RunRecord
 
 
 def _run(i, **kw):
@@ -11,7 +12,7 @@ def _run(i, **kw):
             "created": "2026-11-21 10:00:00", "status": "finished", "train_json": '{"optimizer": "adam", '
             '"learning_rate": 0.001, "batch_size": 128}', "seed": 1, "train_acc": 0.95, "test_loss": 0.31234,
             "architecture": "Flatten > Dense(10, softmax)", "owner": "ada", "device": "CPU (2 cores)"}
-    return {**base, **kw}
+    return RunRecord(**{**base, **kw})
 
 
 def test_table_has_the_workshop_columns_and_falls_back_to_validation_accuracy():

@@ -1,0 +1,110 @@
+"""Where a run's trained model file lives, and whether it is there and safe to open.
+
+Records keep a file name relative to the models folder (older records kept
+an absolute path; both are understood), so the folder can move without
+touching a record, and pages never build paths themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+from lab.records.types import RunRecord
+
+# Layers that carry Python code inside the file: Keras refuses them in safe mode, and so does the lab.
+CODE_LAYERS = ("Lambda", "TFOpLambda")
+
+
+class ModelFiles:
+    """The model files of one data folder (``$LAB_HOME/trained`` by default).
+
+    Example:
+        >>> files = ModelFiles(Path("/srv/lab/trained"))
+        >>> files.key(7), str(files.target(7))
+        ('run_7.keras', '/srv/lab/trained/run_7.keras')
+    """
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+
+    def key(self, run_id: int) -> str:
+        """What a record stores to find run ``run_id``'s file."""
+        return f"run_{run_id}.keras"
+
+    def target(self, run_id: int) -> Path:
+        """Where run ``run_id``'s model is written."""
+        return self.folder / self.key(run_id)
+
+    def path(self, run: RunRecord) -> Path | None:
+        """The file a record points at (whether or not it exists); None when it has none."""
+        if not run.model_path:
+            return None
+        stored = Path(run.model_path)
+        return stored if stored.is_absolute() else self.folder / stored
+
+    def locate(self, run: RunRecord) -> Path | None:
+        """The run's model file when it exists, else None."""
+        path = self.path(run)
+        return path if path is not None and path.is_file() else None
+
+    def has_model(self, run: RunRecord) -> bool:
+        """Whether the run has a saved model file on disk."""
+        return self.locate(run) is not None
+
+
+def write_model(net, path: Path | str) -> None:
+    """Save a Keras model to ``path`` atomically: readers see the old file or the new
+    one, never half of one (a crash mid-save leaves the old file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    net.save(tmp)
+    os.replace(tmp, path)
+
+
+def refusal(path: Path | str) -> str | None:
+    """Why the lab will not open this model file, in one sentence; None when it may.
+
+    Reads only the file's JSON configuration (no Keras, no code run): a file
+    that is not a Keras archive, or one holding layers with Python code in it.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except FileNotFoundError:
+        return "The model file is missing."
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError):
+        return "The file is not a Keras model (.keras) the lab can read: it is damaged or of another kind."
+    found = sorted(_class_names(config) & set(CODE_LAYERS))
+    if found:
+        return (f"The model holds Python code (a {found[0]} layer); the lab never runs code from "
+                "a model file, for safety. Build the same network from layers instead.")
+    return None
+
+
+def _class_names(node) -> set[str]:
+    """Every ``class_name`` in a Keras configuration, however deeply nested."""
+    names = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("class_name"), str):
+            names.add(node["class_name"])
+        for value in node.values():
+            names |= _class_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= _class_names(value)
+    return names
+
+
+def load_error(exc: BaseException) -> str:
+    """One sentence for an exception Keras raised while loading a model file (never its
+    configuration dump)."""
+    text = str(exc)
+    if "safe_mode" in text or "Lambda" in text:
+        return ("The model holds Python code (a Lambda layer); the lab never runs code from a "
+                "model file, for safety.")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"Keras could not read the model file ({first[:200]})."

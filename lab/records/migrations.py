@@ -1,0 +1,51 @@
+"""Numbered schema steps. A store applies every step above its version, in order.
+
+Statements are written once for every database: ``{id}`` and ``{real}``
+stand for the dialect's auto-numbered key and floating-point types. Step 1
+is the schema the first lab wrote (``CREATE ... IF NOT EXISTS``, so a file
+written before versions existed passes through it unchanged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step: the version it brings the records to, and its statements."""
+
+    version: int
+    about: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs and epochs, as the first lab wrote them", (
+        "CREATE TABLE IF NOT EXISTS runs (id {id}, created TEXT, updated TEXT, owner TEXT, "
+        "dataset TEXT, network TEXT, architecture TEXT, activations TEXT, spec_json TEXT, "
+        "train_json TEXT, seed INTEGER, params INTEGER, status TEXT, epochs_done INTEGER, "
+        "epochs_planned INTEGER, train_loss {real}, train_acc {real}, val_loss {real}, "
+        "val_acc {real}, test_loss {real}, test_acc {real}, duration_s {real}, comment TEXT, "
+        "model_path TEXT, saved_epoch INTEGER, device TEXT, message TEXT)",
+        "CREATE TABLE IF NOT EXISTS epochs (run_id INTEGER, epoch INTEGER, loss {real}, "
+        "accuracy {real}, val_loss {real}, val_accuracy {real}, seconds {real}, "
+        "PRIMARY KEY (run_id, epoch))",
+    )),
+    Migration(2, "who continued a run; whether an interrupted run had started", (
+        "ALTER TABLE runs ADD COLUMN continued_by TEXT",
+        "ALTER TABLE runs ADD COLUMN interrupted_while TEXT",
+    )),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def pending(version: int) -> list[Migration]:
+    """The steps a store at ``version`` still needs, in order.
+
+    Example:
+        >>> [m.version for m in pending(0)] == list(range(1, LATEST + 1)), pending(LATEST)
+        (True, [])
+    """
+    return [m for m in MIGRATIONS if m.version > version]

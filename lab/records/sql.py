@@ -1,0 +1,195 @@
+"""One SQL code path for every database the records can live in.
+
+`SQLStore` holds all the queries, written once in portable SQL (``?`` for
+parameters, ``INSERT ... ON CONFLICT`` for upserts) and the migration runner.
+A subclass for one database supplies only what differs: how to connect, how
+a writing transaction begins, where the schema version is kept, how a new
+row's id is read back, and its parameter style. SQLite-only or
+PostgreSQL-only SQL lives in that subclass, nowhere else.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from contextlib import contextmanager
+from enum import Enum
+
+from lab.records.base import RecordStore, StoreError
+from lab.records.migrations import LATEST, pending
+from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Epoch, RunRecord, Status
+
+INTERRUPTED_MESSAGES = {
+    Status.RUNNING: "The lab stopped while this run was active.",
+    Status.QUEUED: "The lab stopped while this run waited in the queue: queue it again on the "
+                   "Train page.",
+}
+
+
+def now() -> str:
+    """The local time as ``YYYY-MM-DD HH:MM:SS``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class _Cursor:
+    """A cursor that speaks ``?`` parameters whatever the driver's style."""
+
+    def __init__(self, cur, placeholder: str):
+        self.cur, self.placeholder = cur, placeholder
+
+    def execute(self, sql: str, params=()) -> "_Cursor":
+        if self.placeholder != "?":
+            sql = sql.replace("?", self.placeholder)
+        self.cur.execute(sql, [_plain(p) for p in params])
+        return self
+
+    def dicts(self) -> list[dict]:
+        names = [d[0] for d in self.cur.description]
+        return [dict(zip(names, row)) for row in self.cur.fetchall()]
+
+    def one(self):
+        row = self.cur.fetchone()
+        return row[0] if row else None
+
+
+def _plain(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+class SQLStore(RecordStore):
+    """The queries and the migration runner; subclasses connect to one database."""
+
+    TYPES: dict[str, str] = {}  # "id" and "real" for this database's DDL
+    PLACEHOLDER = "?"
+
+    # ---- what a database supplies ---------------------------------------------------
+
+    @abc.abstractmethod
+    def _connection(self):
+        """A context manager yielding an open DB-API connection in autocommit mode."""
+
+    @abc.abstractmethod
+    def _begin_write(self, cur: _Cursor) -> None:
+        """Begin a transaction that will write (taking the write lock early)."""
+
+    @abc.abstractmethod
+    def _get_version(self, cur: _Cursor) -> int:
+        """The schema version recorded in the database (0 for a new one)."""
+
+    @abc.abstractmethod
+    def _set_version(self, cur: _Cursor, version: int) -> None:
+        """Record the schema version (inside the migration's transaction)."""
+
+    @abc.abstractmethod
+    def _insert(self, cur: _Cursor, sql: str, params: list) -> int:
+        """Run an INSERT into ``runs`` and return the new row's id."""
+
+    # ---- transactions and the schema ------------------------------------------------
+
+    @contextmanager
+    def _tx(self, write: bool = True):
+        with self._connection() as conn:
+            cur = _Cursor(conn.cursor(), self.PLACEHOLDER)
+            self._ensure_schema(cur)
+            if not write:
+                yield cur
+                return
+            self._begin_write(cur)
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def _ensure_schema(self, cur: _Cursor) -> None:
+        """Bring the database to `LATEST`; checked on every connection, because the
+        file may have been moved aside (or another server may have migrated it)."""
+        version = self._get_version(cur)
+        if version == LATEST:
+            return
+        if version > LATEST:
+            raise StoreError(
+                f"The records ({self}) were written by a newer version of the lab (schema "
+                f"{version}; this lab knows up to {LATEST}). Update the lab, or point it at "
+                "other records.")
+        self._begin_write(cur)
+        try:
+            version = self._get_version(cur)  # another writer may have migrated meanwhile
+            for step in pending(version):
+                for statement in step.statements:
+                    cur.execute(statement.format(**self.TYPES))
+                self._set_version(cur, step.version)
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        with self._tx(write=False) as cur:
+            return self._get_version(cur)
+
+    # ---- the records ----------------------------------------------------------------
+
+    def create_run(self, **fields) -> int:
+        fields = {"created": now(), "updated": now(), "epochs_done": 0, "comment": "", **fields}
+        _check(fields)
+        with self._tx() as cur:
+            return self._insert(cur, f"INSERT INTO runs ({', '.join(fields)}) VALUES "
+                                     f"({', '.join('?' * len(fields))})", list(fields.values()))
+
+    def update_run(self, run_id: int, **fields) -> None:
+        fields = {**fields, "updated": now()}
+        _check(fields)
+        with self._tx() as cur:
+            cur.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                        [*fields.values(), run_id])
+
+    def add_epoch(self, run_id: int, epoch: Epoch) -> None:
+        values = [getattr(epoch, k) for k in EPOCH_METRICS]
+        with self._tx() as cur:
+            cur.execute(f"INSERT INTO epochs (run_id, epoch, {', '.join(EPOCH_METRICS)}) VALUES "
+                        f"(?, ?, {', '.join('?' * len(EPOCH_METRICS))}) ON CONFLICT (run_id, epoch) "
+                        f"DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in EPOCH_METRICS)}",
+                        [run_id, epoch.epoch, *values])
+            cur.execute("UPDATE runs SET epochs_done = ?, train_loss = ?, train_acc = ?, val_loss = ?, "
+                        "val_acc = ?, updated = ? WHERE id = ?",
+                        [epoch.epoch, epoch.loss, epoch.accuracy, epoch.val_loss, epoch.val_accuracy,
+                         now(), run_id])
+
+    def drop_epochs_after(self, run_id: int, epoch: int) -> None:
+        with self._tx() as cur:
+            cur.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", [run_id, epoch])
+            cur.execute("UPDATE runs SET epochs_done = ? WHERE id = ?", [epoch, run_id])
+
+    def run(self, run_id: int) -> RunRecord | None:
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT * FROM runs WHERE id = ?", [run_id]).dicts()
+        return RunRecord.from_row(rows[0]) if rows else None
+
+    def runs(self) -> list[RunRecord]:
+        with self._tx(write=False) as cur:
+            return [RunRecord.from_row(r) for r in cur.execute("SELECT * FROM runs ORDER BY id DESC").dicts()]
+
+    def epochs(self, run_id: int) -> list[Epoch]:
+        with self._tx(write=False) as cur:
+            rows = cur.execute(f"SELECT epoch, {', '.join(EPOCH_METRICS)} FROM epochs WHERE run_id = ? "
+                               "ORDER BY epoch", [run_id]).dicts()
+        return [Epoch(**r) for r in rows]
+
+    def mark_interrupted(self) -> list[int]:
+        active = [Status.QUEUED, Status.RUNNING]
+        with self._tx() as cur:
+            rows = cur.execute("SELECT id, status FROM runs WHERE status IN (?, ?)", active).dicts()
+            for row in rows:
+                was = Status(row["status"])
+                cur.execute("UPDATE runs SET status = ?, interrupted_while = ?, message = ?, updated = ? "
+                            "WHERE id = ?", [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(),
+                                             row["id"]])
+        return sorted(r["id"] for r in rows)
+
+
+def _check(fields: dict) -> None:
+    unknown = set(fields) - set(RUN_FIELDS) | ({"id"} & set(fields))
+    if unknown:
+        raise KeyError(f"Unknown run field(s): {sorted(unknown)}")

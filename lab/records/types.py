@@ -1,0 +1,101 @@
+"""Typed records: the status of a run, a run's record, one finished epoch.
+
+Frozen dataclasses, so a page cannot misspell a field or change a record
+it only reads; every status word is a `Status` member.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+
+
+class Status(enum.StrEnum):
+    """Where a run stands. A `StrEnum`: it compares equal to, and prints as, its word.
+
+    Example:
+        >>> Status("finished") is Status.FINISHED, f"{Status.RUNNING}"
+        (True, 'running')
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    DIVERGED = "diverged"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def active(self) -> bool:
+        """Waiting or training now."""
+        return self in (Status.QUEUED, Status.RUNNING)
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One finished epoch: training and validation figures and its duration."""
+
+    epoch: int
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    seconds: float | None = None
+
+
+EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as recorded: what was trained, how, by whom, and what it scored.
+
+    ``model_path`` is where `lab.artifacts` finds the run's model file (ask
+    `lab.artifacts.ModelFiles`, never open it directly); ``saved_epoch`` is
+    the epoch that file holds. ``continued_by`` is whoever last pressed
+    Continue (``owner`` stays who started the run); ``interrupted_while``
+    says whether an interrupted run was ``queued`` or ``running``.
+    """
+
+    id: int
+    created: str | None = None
+    updated: str | None = None
+    owner: str | None = None
+    dataset: str | None = None
+    network: str | None = None
+    architecture: str | None = None
+    activations: str | None = None
+    spec_json: str | None = None
+    train_json: str | None = None
+    seed: int | None = None
+    params: int | None = None
+    status: Status = Status.QUEUED
+    epochs_done: int = 0
+    epochs_planned: int | None = None
+    train_loss: float | None = None
+    train_acc: float | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
+    test_loss: float | None = None
+    test_acc: float | None = None
+    duration_s: float | None = None
+    comment: str = ""
+    model_path: str | None = None
+    saved_epoch: int | None = None
+    device: str | None = None
+    message: str | None = None
+    continued_by: str | None = None
+    interrupted_while: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict) -> "RunRecord":
+        """A record from a database row (extra columns of newer schemas are ignored)."""
+        known = {k: row[k] for k in RUN_FIELDS if k in row}
+        known["status"] = Status(known.get("status") or Status.QUEUED)
+        known["epochs_done"] = known.get("epochs_done") or 0
+        known["comment"] = known.get("comment") or ""
+        return cls(**known)
+
+
+RUN_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
