@@ -18,7 +18,7 @@ import pytest
 from lab import data, prepare
 from lab.jobs import JobManager, JobRejected, QueueFull
 from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
-from lab.store import Store
+from lab.records.sqlite import SQLiteStore as Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = load_presets()
@@ -49,63 +49,63 @@ def wait_until(condition, timeout=60.0):
 def test_finished_run_is_recorded_with_epochs_test_scores_and_model(manager):
     job = manager.submit(SMALL, settings(), owner="ada", comment="first try")
     p = manager.wait(job.id, 120)
-    assert p["status"] == "finished", p["error"]
+    assert p.status == "finished", p.error
     run = manager.store.run(job.id)
-    assert run["status"] == "finished" and run["epochs_done"] == 2 and run["comment"] == "first try"
-    assert run["params"] == 784 * 32 + 32 + 32 * 10 + 10
+    assert run.status == "finished" and run.epochs_done == 2 and run.comment == "first try"
+    assert run.params == 784 * 32 + 32 + 32 * 10 + 10
     epochs = manager.store.epochs(job.id)
-    assert [e["epoch"] for e in epochs] == [1, 2]
-    assert all(e[k] is not None for e in epochs for k in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"))
-    assert 0.5 < run["test_acc"] <= 1.0 and run["test_loss"] > 0
-    assert Path(run["model_path"]).is_file() and run["saved_epoch"] == 2
-    assert run["device"].startswith(("CPU", "GPU"))
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert all(getattr(e, k) is not None for e in epochs for k in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"))
+    assert 0.5 < run.test_acc <= 1.0 and run.test_loss > 0
+    assert manager.models.has_model(run) and run.saved_epoch == 2
+    assert run.device.startswith(("CPU", "GPU"))
     # the live line has points inside each epoch, not only at its end
-    assert len(p["samples"]) >= 2 * 10
-    assert any(0 < s["epoch"] % 1 < 1 for s in p["samples"])
+    assert len(p.samples) >= 2 * 10
+    assert any(0 < s.epoch % 1 < 1 for s in p.samples)
 
 
 def test_xor_preset_learns_the_truth_table(manager):
     preset = PRESETS["xor_2_2_1"]
     job = manager.submit(preset.model, preset.train, owner="ada")
     p = manager.wait(job.id, 120)
-    assert p["status"] == "finished", p["error"]
-    assert p["test_acc"] == 1.0
-    net = keras.models.load_model(manager.store.run(job.id)["model_path"])
+    assert p.status == "finished", p.error
+    assert p.test_acc == 1.0
+    net = keras.models.load_model(manager.models.locate(manager.store.run(job.id)))
     out = net(np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)).numpy().ravel()
     assert (out > 0.5).tolist() == [False, True, True, False]
 
 
 def test_stop_ends_within_one_batch_and_keeps_what_was_trained(manager):
     job = manager.submit(SMALL, settings(epochs=50, batch_size=16, train_limit=4000), owner="ada")
-    wait_until(lambda: job.progress.snapshot()["epoch"] >= 2 and job.progress.snapshot()["batch"] >= 3)
+    wait_until(lambda: manager.snapshot(job.id).epoch >= 2 and manager.snapshot(job.id).batch >= 3)
     with pytest.raises(PermissionError):
         manager.stop(job.id, who="bob")
     manager.stop(job.id, who="ada")
-    at_stop = job.progress.snapshot()
+    at_stop = manager.snapshot(job.id)
     p = manager.wait(job.id, 60)
-    assert p["status"] == "stopped"
-    assert p["epoch"] == at_stop["epoch"] and p["batch"] - at_stop["batch"] <= 1
+    assert p.status == "stopped"
+    assert p.epoch == at_stop.epoch and p.batch - at_stop.batch <= 1
     run = manager.store.run(job.id)
-    assert run["status"] == "stopped" and run["epochs_done"] == at_stop["epoch"] - 1
-    assert Path(run["model_path"]).is_file() and run["saved_epoch"] == run["epochs_done"]
-    assert run["test_acc"] is not None
+    assert run.status == "stopped" and run.epochs_done == at_stop.epoch - 1
+    assert manager.models.has_model(run) and run.saved_epoch == run.epochs_done
+    assert run.test_acc is not None
 
 
 def test_continue_extends_the_same_history_from_saved_weights_and_optimizer(manager):
     train = settings(epochs=2)
     job = manager.submit(SMALL, train, owner="ada")
     manager.wait(job.id, 120)
-    first = keras.models.load_model(manager.store.run(job.id)["model_path"])
+    first = keras.models.load_model(manager.models.locate(manager.store.run(job.id)))
     steps = int(np.ceil(800 / 64))
     assert int(first.optimizer.iterations) == 2 * steps
     again = manager.continue_run(job.id, 2, owner="ada")
     assert again.id == job.id
     p = manager.wait(job.id, 120)
-    assert p["status"] == "finished", p["error"]
-    assert [e["epoch"] for e in manager.store.epochs(job.id)] == [1, 2, 3, 4]
+    assert p.status == "finished", p.error
+    assert [e.epoch for e in manager.store.epochs(job.id)] == [1, 2, 3, 4]
     run = manager.store.run(job.id)
-    assert run["epochs_done"] == 4 and run["saved_epoch"] == 4
-    net = keras.models.load_model(run["model_path"])
+    assert run.epochs_done == 4 and run.saved_epoch == 4
+    net = keras.models.load_model(manager.models.locate(run))
     assert int(net.optimizer.iterations) == 4 * steps  # optimizer state carried on, not reset
     with pytest.raises(JobRejected):
         manager.continue_run(job.id, 0, owner="ada")
@@ -114,8 +114,8 @@ def test_continue_extends_the_same_history_from_saved_weights_and_optimizer(mana
 def _trained(manager, train):
     job = manager.submit(SMALL, train, owner="ada")
     p = manager.wait(job.id, 120)
-    weights = keras.models.load_model(manager.store.run(job.id)["model_path"]).get_weights()
-    return [(h["loss"], h["val_loss"]) for h in p["history"]], weights
+    weights = keras.models.load_model(manager.models.locate(manager.store.run(job.id))).get_weights()
+    return [(h.loss, h.val_loss) for h in p.history], weights
 
 
 def test_same_seed_gives_same_weights_and_history(manager):
@@ -134,14 +134,14 @@ def test_queue_runs_in_order_with_limit_and_refuses_when_full(tmp_path):
     b = manager.submit(SMALL, settings(epochs=1), owner="bob")
     c = manager.submit(SMALL, settings(epochs=1), owner="cy")
     assert [manager.place(j.id) for j in (long, b, c)] == [0, 1, 2]
-    assert manager.store.run(b.id)["status"] == "queued"
+    assert manager.store.run(b.id).status == "queued"
     with pytest.raises(QueueFull, match="queue is full"):
         manager.submit(SMALL, settings(), owner="dee")
     assert len(manager.store.runs()) == 3  # the refused job left no record and took none away
     manager.stop(long.id, "ada")
     pb, pc = manager.wait(b.id, 120), manager.wait(c.id, 120)
-    assert pb["status"] == pc["status"] == "finished"
-    assert pb["ended_at"] <= pc["started_at"]  # one at a time, first in first out
+    assert pb.status == pc.status == "finished"
+    assert pb.ended_at <= pc.started_at  # one at a time, first in first out
 
 
 def test_waiting_job_can_be_taken_out_of_the_queue(tmp_path):
@@ -150,7 +150,7 @@ def test_waiting_job_can_be_taken_out_of_the_queue(tmp_path):
     long = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada")
     b = manager.submit(SMALL, settings(epochs=1), owner="bob")
     manager.stop(b.id, "bob")
-    assert manager.place(b.id) == -1 and manager.store.run(b.id)["status"] == "stopped"
+    assert manager.place(b.id) == -1 and manager.store.run(b.id).status == "stopped"
     manager.stop(long.id, "ada")
     manager.wait(long.id, 60)
 
@@ -161,32 +161,32 @@ def test_nan_loss_stops_training_and_says_to_lower_the_learning_rate(manager):
     job = manager.submit(linear, settings(optimizer="sgd", learning_rate=5.0, loss="mse", epochs=20,
                                           batch_size=32, train_limit=2000), owner="ada")
     p = manager.wait(job.id, 120)
-    assert p["status"] == "diverged"
-    assert "lower the learning rate" in p["message"].lower()
+    assert p.status == "diverged"
+    assert "lower the learning rate" in p.message.lower()
     run = manager.store.run(job.id)
-    assert run["status"] == "diverged" and run["epochs_done"] < 20
-    assert run["model_path"] is None  # NaN weights are not kept for drawing or continuing
-    assert "lower the learning rate" in manager.view(job.id)["progress"]["message"].lower()
+    assert run.status == "diverged" and run.epochs_done < 20
+    assert run.model_path is None  # NaN weights are not kept for drawing or continuing
+    assert "lower the learning rate" in manager.view(job.id).progress.message.lower()
 
 
 def test_keep_best_keeps_the_epoch_with_best_validation_accuracy(manager, datasets_dir):
     train = settings(epochs=6, learning_rate=0.02, keep_best=True, train_limit=1500)
     job = manager.submit(SMALL, train, owner="ada")
     p = manager.wait(job.id, 120)
-    best = max(h["val_accuracy"] for h in p["history"])
-    net = keras.models.load_model(manager.store.run(job.id)["model_path"])
+    best = max(h.val_accuracy for h in p.history)
+    net = keras.models.load_model(manager.models.locate(manager.store.run(job.id)))
     arr = prepare.arrays(data.load("mnist"), SMALL, train)
     acc = net.evaluate(arr.x_val, arr.y_val, verbose=0, return_dict=True)["accuracy"]
     assert acc == pytest.approx(best, abs=1e-6)
-    best_epoch = max(p["history"], key=lambda h: h["val_accuracy"])["epoch"]
-    assert manager.store.run(job.id)["saved_epoch"] == best_epoch  # continuing starts after it
+    best_epoch = max(p.history, key=lambda h: h.val_accuracy).epoch
+    assert manager.store.run(job.id).saved_epoch == best_epoch  # continuing starts after it
 
 
 def test_early_stopping_ends_before_the_planned_epochs(manager):
     job = manager.submit(SMALL, settings(epochs=40, early_stopping=1, train_limit=600, learning_rate=0.01),
                          owner="ada")
     p = manager.wait(job.id, 120)
-    assert p["status"] == "finished" and len(p["history"]) < 40
+    assert p.status == "finished" and len(p.history) < 40
 
 
 def test_missing_dataset_is_refused_with_message_and_keeps_records(manager, monkeypatch, tmp_path):
@@ -195,7 +195,7 @@ def test_missing_dataset_is_refused_with_message_and_keeps_records(manager, monk
     monkeypatch.setattr(data, "DEBIAN_ROOT", tmp_path / "none")
     with pytest.raises(JobRejected, match="dataset-fashion-mnist"):
         manager.submit(SMALL, settings(dataset="fashion_mnist"), owner="ada")
-    assert [r["status"] for r in manager.store.runs()] == ["finished"]
+    assert [r.status for r in manager.store.runs()] == ["finished"]
 
 
 def test_impossible_spec_is_rejected_before_anything_is_recorded(manager):
@@ -212,7 +212,7 @@ CRASHING_SERVER = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from lab.jobs import JobManager
     from lab.spec import LayerSpec, ModelSpec, TrainSpec
-    from lab.store import Store
+    from lab.records.sqlite import SQLiteStore as Store
     m = JobManager(Store())
     spec = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
                                LayerSpec("Dense", units=10, activation="softmax")])
@@ -226,20 +226,20 @@ def test_run_of_a_killed_server_shows_interrupted_and_continues_from_last_save(t
     proc = subprocess.Popen([sys.executable, "-c", CRASHING_SERVER.format(root=str(ROOT))], env=env)
     store = Store()
     try:
-        wait_until(lambda: store.runs() and (store.runs()[0]["saved_epoch"] or 0) >= 2, timeout=120)
+        wait_until(lambda: store.runs() and (store.runs()[0].saved_epoch or 0) >= 2, timeout=120)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    assert store.runs()[0]["status"] == "running"  # nobody could mark it: the process died
+    assert store.runs()[0].status == "running"  # nobody could mark it: the process died
     manager = JobManager(store)
     run = store.runs()[0]
-    assert manager.interrupted == [run["id"]] and run["status"] == "interrupted"
-    saved = run["saved_epoch"]
-    assert run["epochs_done"] >= saved >= 2
-    manager.continue_run(run["id"], 1, owner="ada")
-    p = manager.wait(run["id"], 120)
-    assert p["status"] == "finished", p["error"]
-    assert [e["epoch"] for e in store.epochs(run["id"])] == list(range(1, saved + 2))
+    assert manager.interrupted == [run.id] and run.status == "interrupted"
+    saved = run.saved_epoch
+    assert run.epochs_done >= saved >= 2
+    manager.continue_run(run.id, 1, owner="ada")
+    p = manager.wait(run.id, 120)
+    assert p.status == "finished", p.error
+    assert [e.epoch for e in store.epochs(run.id)] == list(range(1, saved + 2))
 
 
 def test_finished_jobs_leave_no_traced_graphs_behind(manager):
@@ -250,23 +250,24 @@ def test_finished_jobs_leave_no_traced_graphs_behind(manager):
     before = reclaim.custom_gradient_keys()
     for seed in range(3):
         job = manager.submit(SMALL, settings(epochs=1, train_limit=500, seed=seed), owner="ada")
-        assert manager.wait(job.id, 120)["status"] == "finished"
+        assert manager.wait(job.id, 120).status == "finished"
     assert reclaim.custom_gradient_keys() - before == set()
 
 
-def test_continue_by_someone_else_makes_them_the_owner(manager):
+def test_continue_by_someone_else_keeps_the_author_and_records_who_continued(manager):
     job = manager.submit(SMALL, settings(epochs=1), owner="ada")
     manager.wait(job.id, 120)
     manager.continue_run(job.id, 100, owner="bob")
-    wait_until(lambda: manager.view(job.id)["progress"]["status"] == "running")
-    assert manager.view(job.id)["owner"] == "bob"
+    wait_until(lambda: manager.view(job.id).progress.status == "running")
+    assert manager.view(job.id).owner == "bob"  # who may stop this continuation
     with pytest.raises(PermissionError):
         manager.stop(job.id, "ada")
     with pytest.raises(JobRejected, match="still training"):
         manager.continue_run(job.id, 1, owner="ada")
     manager.stop(job.id, "bob")
     manager.wait(job.id, 60)
-    assert manager.store.run(job.id)["owner"] == "bob"
+    run = manager.store.run(job.id)
+    assert (run.owner, run.continued_by) == ("ada", "bob")
 
 
 def test_a_waiting_continue_taken_out_of_the_queue_leaves_the_run_as_it_was(tmp_path):

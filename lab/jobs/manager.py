@@ -1,0 +1,242 @@
+"""The job manager: the one front door pages use to train.
+
+`JobManager` checks a request, records the run, queues the job
+(`lab.jobs.queue`), hands released jobs to an executor
+(`lab.jobs.executors`) with a `Recorder` as their sink, and answers what a
+page asks: views, places in line, who may stop what.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from lab import data
+from lab.artifacts import ModelFiles
+from lab.data import DATASETS
+from lab.jobs.executors import Executor, ThreadExecutor
+from lab.jobs.job import Job, JobRejected
+from lab.jobs.progress import ProgressSnapshot
+from lab.jobs.queue import JobQueue
+from lab.jobs.recorder import Recorder
+from lab.jobs.view import RunView, from_record
+from lab.records import RecordStore, Status, open_store
+from lab.settings import settings
+from lab.spec import ModelSpec, SpecError, TrainSpec, to_json
+from lab.summary import layer_table, total_params, validate
+
+KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are read from the records)
+
+
+class JobManager:
+    """Runs training jobs from a bounded first-in-first-out queue.
+
+    Args:
+        store: where runs and epochs are recorded.
+        max_running: jobs trained at once (default ``LAB_MAX_JOBS``).
+        max_waiting: jobs allowed to wait (default ``LAB_QUEUE_SIZE``).
+        model_dir: where model files go (default ``$LAB_HOME/trained``).
+        executor: what runs the jobs (default: worker threads in this process).
+
+    Creating a manager marks runs left active by a dead process as interrupted.
+
+    Example:
+        >>> manager = JobManager(open_store(tmp_path))          # doctest: +SKIP
+        >>> job = manager.submit(preset.model, preset.train, owner="ada")  # doctest: +SKIP
+        >>> manager.wait(job.id).status                          # doctest: +SKIP
+        <Status.FINISHED: 'finished'>
+    """
+
+    def __init__(self, store: RecordStore, max_running: int | None = None, max_waiting: int | None = None,
+                 model_dir: Path | str | None = None, executor: Executor | None = None):
+        s = settings()
+        self.store = store
+        self.models = ModelFiles(model_dir or s.models_dir)
+        self.models.folder.mkdir(parents=True, exist_ok=True)
+        self.queue = JobQueue(max_running or s.max_jobs, s.queue_size if max_waiting is None else max_waiting)
+        self.executor = executor or ThreadExecutor()
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Recorder] = {}
+        self.interrupted = store.mark_interrupted()
+
+    # ---- asking -------------------------------------------------------------------------
+
+    def submit(self, model: ModelSpec, train: TrainSpec, owner: str, comment: str = "") -> Job:
+        """Check, record and queue a new run; returns its `Job`.
+
+        Raises:
+            JobRejected: the spec cannot be trained (message lists every problem).
+            QueueFull: no place is free; try again when a job ends.
+        """
+        problems = validate(model, train, n_train=self._check_data(train.dataset))
+        if problems:
+            raise JobRejected(" ".join(problems))
+        rows, _ = layer_table(model, DATASETS[train.dataset].input_shape)
+        with self._lock:
+            self.queue.check_room()
+            run_id = self.store.create_run(
+                owner=owner, dataset=train.dataset, network=model.name, architecture=model.architecture(),
+                activations=model.activations(), spec_json=to_json(model), train_json=to_json(train),
+                seed=train.seed, params=total_params(rows), status=Status.QUEUED,
+                epochs_planned=train.epochs, comment=comment)
+            job = self._job(run_id, owner, model, train)
+            self._enqueue(Recorder(job, self.store))
+        return job
+
+    def continue_run(self, run_id: int, more_epochs: int, owner: str) -> Job:
+        """Train a recorded run for ``more_epochs`` more, from its saved weights and
+        optimizer state; the new epochs extend the same history. The run keeps its
+        owner; ``owner`` is recorded as who continued it.
+
+        Raises:
+            JobRejected: the run is active, has no saved model, or ``more_epochs`` < 1.
+        """
+        run = self.store.run(run_id)
+        if run is None:
+            raise JobRejected(f"There is no run {run_id}.")
+        if not isinstance(more_epochs, int) or more_epochs < 1:
+            raise JobRejected("Continue for at least 1 more epoch.")
+        path = self.models.locate(run)
+        if path is None or run.saved_epoch is None:
+            raise JobRejected(f"Run {run_id} has no saved model to continue from "
+                              "(it failed before saving one, or its file was removed).")
+        start = int(run.saved_epoch)
+        try:
+            model = ModelSpec.from_dict(json.loads(run.spec_json))
+            train = replace(TrainSpec.from_dict(json.loads(run.train_json)), epochs=start + more_epochs)
+        except (ValueError, TypeError, SpecError) as exc:  # JSON or spec errors in an old record
+            raise JobRejected(f"The settings saved with run {run_id} cannot be read ({exc}).") from exc
+        if train.epochs > settings().max_epochs:
+            raise JobRejected(f"Run {run_id} would then have {train.epochs:,} epochs, more than the lab's "
+                              f"limit of {settings().max_epochs:,} (LAB_MAX_EPOCHS).")
+        self._check_data(train.dataset)
+        history = [e for e in self.store.epochs(run_id) if e.epoch <= start]
+        with self._lock:
+            old = self._jobs.get(run_id)
+            if old is not None and not old.done.is_set():
+                raise JobRejected(f"Run {run_id} is still training or waiting: let it end first.")
+            self.queue.check_room()
+            job = self._job(run_id, owner, model, train, initial_epoch=start, resume_from=str(path),
+                            previous_seconds=run.duration_s or 0.0)
+            self._enqueue(Recorder(job, self.store, history))
+        return job
+
+    def stop(self, job_id: int, who: str) -> None:
+        """Stop a job (only whoever started it may): a waiting job leaves the queue; a
+        running one ends within one batch, keeping its epochs and model.
+
+        Raises:
+            PermissionError: ``who`` did not start it.
+        """
+        recorder = self._jobs.get(job_id)
+        if recorder is None:
+            return
+        if who != recorder.job.owner:
+            raise PermissionError(f"Only {recorder.job.owner}, who started run {job_id}, can stop it.")
+        with self._lock:
+            if self.queue.withdraw(job_id) is not None:
+                if not recorder.job.resumes:  # a waiting continue leaves its run as it was
+                    self.store.update_run(job_id, status=Status.STOPPED, message="Stopped before it started.")
+                recorder.progress.update(status=Status.STOPPED)
+                recorder.done.set()
+                return
+        recorder.request_stop()
+
+    # ---- looking --------------------------------------------------------------------------
+
+    def active(self) -> list[Job]:
+        """Running jobs, then waiting ones in queue order."""
+        with self._lock:
+            return self.queue.active()
+
+    def place(self, job_id: int) -> int:
+        """0 when running, 1.. for a place in line, -1 when not active."""
+        with self._lock:
+            return self.queue.place(job_id)
+
+    def snapshot(self, job_id: int) -> ProgressSnapshot | None:
+        """The live progress of a job this server knows, or None."""
+        recorder = self._jobs.get(job_id)
+        return recorder.snapshot() if recorder else None
+
+    def view(self, run_id: int) -> RunView | None:
+        """Everything a page shows about a run: its record, live progress when this
+        server is training it (else rebuilt from the records), and its place in line.
+
+        Returns None for an unknown run.
+        """
+        run = self.store.run(run_id)
+        if run is None:
+            return None
+        recorder = self._jobs.get(run_id)
+        if recorder is None:
+            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "")
+        progress = recorder.snapshot()
+        if progress.status == Status.FAILED and not progress.error:
+            progress = replace(progress, error=run.message)
+        if not progress.message and progress.status in (Status.DIVERGED, Status.STOPPED, Status.INTERRUPTED):
+            progress = replace(progress, message=run.message or "")
+        live = not recorder.done.is_set()
+        return RunView(run, progress, self.place(run_id), live, recorder.job.owner if live else run.owner or "")
+
+    def wait(self, job_id: int, timeout: float | None = None) -> ProgressSnapshot:
+        """Block until the job ends (for scripts and tests); returns its progress."""
+        recorder = self._jobs[job_id]
+        recorder.done.wait(timeout)
+        return recorder.snapshot()
+
+    # ---- inside -----------------------------------------------------------------------------
+
+    def _job(self, run_id: int, owner: str, model: ModelSpec, train: TrainSpec, **more) -> Job:
+        return Job(run_id, owner, model, train, model_file=str(self.models.target(run_id)),
+                   model_key=self.models.key(run_id), checkpoint_s=settings().checkpoint_s, **more)
+
+    @staticmethod
+    def _check_data(name: str) -> int:
+        """The number of training images of dataset ``name``; JobRejected when missing."""
+        if name not in DATASETS:
+            raise JobRejected(f"Unknown dataset '{name}'. Choose one of: {', '.join(DATASETS)}.")
+        try:
+            return len(data.load(name).x_train)
+        except data.DatasetError as exc:
+            raise JobRejected(str(exc)) from exc
+
+    def _enqueue(self, recorder: Recorder) -> None:
+        self._jobs[recorder.job.id] = recorder
+        self.queue.add(recorder.job)
+        self._release()
+
+    def _release(self) -> None:
+        for job in self.queue.release():
+            self.executor.start(job, self._jobs[job.id], self._done)
+
+    def _done(self, job_id: int) -> None:
+        recorder = self._jobs[job_id]
+        recorder.ended()
+        with self._lock:
+            self.queue.finish(job_id)
+            finished = [i for i, r in self._jobs.items() if r.done.is_set()]
+            for old in finished[:-KEEP_FINISHED]:
+                del self._jobs[old]
+            self._release()
+        recorder.done.set()
+
+
+_SHARED: dict[str, JobManager] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_manager(home: Path | str | None = None) -> JobManager:
+    """The one `JobManager` of this process for a data folder (default ``$LAB_HOME``).
+
+    Every browser of a class server must reach the same queue: a second
+    manager would mark the first one's running jobs interrupted.
+    """
+    home = Path(home) if home else settings().home
+    with _SHARED_LOCK:
+        key = str(home.resolve())
+        if key not in _SHARED:
+            _SHARED[key] = JobManager(open_store(home), model_dir=home / "trained")
+        return _SHARED[key]

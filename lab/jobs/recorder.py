@@ -1,0 +1,111 @@
+"""The server's end of a job: what the trainer reports goes into the records and the
+live progress, and Stop requests go back.
+
+One `Recorder` per job, living in the server process, whatever runs the
+trainer. It is the only writer of a job's record while the job is active,
+so the records stay the single source of truth.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from lab import advice
+from lab.jobs.job import Job
+from lab.jobs.progress import LiveProgress, ProgressSnapshot, Sample
+from lab.jobs.sink import Outcome
+from lab.records import Epoch, RecordStore, Status
+from lab.spec import to_json
+
+
+class Recorder:
+    """Applies one job's reports to ``store`` and to its `LiveProgress` (a `ProgressSink`).
+
+    A continued job changes its record only once it really begins (its model
+    file loaded): a continue that is withdrawn, or whose file cannot be read,
+    leaves the record as it was.
+    """
+
+    def __init__(self, job: Job, store: RecordStore, history: list[Epoch] | None = None):
+        self.job, self.store = job, store
+        self.progress = LiveProgress(job.train.epochs, job.initial_epoch, history)
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self.begun = False
+        self.device: str | None = None
+
+    # ---- control, from the server ---------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the trainer to stop after the batch it is in."""
+        self._stop.set()
+
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def snapshot(self) -> ProgressSnapshot:
+        """The job's progress now."""
+        return self.progress.snapshot()
+
+    # ---- reports, from the trainer ----------------------------------------------------
+
+    def phase(self, message: str) -> None:
+        self.progress.update(message=message)
+
+    def begin(self, device: str) -> None:
+        self.device = device
+        self.progress.update(status=Status.RUNNING, device=device, started_at=time.time())
+        if not self.job.resumes:  # a continued run's record changes only once its file is loaded
+            self.store.update_run(self.job.id, status=Status.RUNNING, device=device)
+
+    def model_ready(self) -> None:
+        job = self.job
+        self.begun = True
+        if job.resumes:  # epochs after the saved model are trained again
+            self.store.drop_epochs_after(job.id, job.initial_epoch)
+            self.store.update_run(job.id, status=Status.RUNNING, device=self.device,
+                                  continued_by=job.owner, epochs_planned=job.train.epochs,
+                                  train_json=to_json(job.train), message="", interrupted_while=None)
+
+    def position(self, epoch: int, batch: int, batches: int) -> None:
+        self.progress.update(epoch=epoch, batch=batch, batches=batches)
+
+    def sample(self, sample: Sample, images_per_s: float, eta_s: float) -> None:
+        self.progress.update(images_per_s=images_per_s, eta_s=eta_s)
+        self.progress.add_sample(sample)
+
+    def epoch(self, row: Epoch) -> None:
+        self.store.add_epoch(self.job.id, row)
+        self.progress.add_epoch(row)
+        self.progress.update(advice=advice.diagnose(self.progress.history(), self._classes()))
+
+    def saved(self, epoch: int, key: str) -> None:
+        self.store.update_run(self.job.id, model_path=key, saved_epoch=epoch)
+
+    def finish(self, outcome: Outcome) -> None:
+        self.progress.update(status=outcome.status, message=outcome.message, seconds=outcome.seconds,
+                             test_loss=outcome.test_loss, test_acc=outcome.test_acc,
+                             advice=advice.diagnose(self.progress.history(), self._classes()))
+        self.store.update_run(self.job.id, status=outcome.status, message=outcome.message,
+                              duration_s=outcome.seconds, test_loss=outcome.test_loss,
+                              test_acc=outcome.test_acc)
+
+    def fail(self, message: str) -> None:
+        if self.job.resumes and not self.begun:  # the run stays as it was; only this try failed
+            before = self.store.run(self.job.id)
+            self.progress.update(status=before.status if before else Status.FAILED, error=message,
+                                 message=message)
+            return
+        self.progress.update(status=Status.FAILED, error=message)
+        self.store.update_run(self.job.id, status=Status.FAILED, message=message[:2000])
+
+    def ended(self) -> None:
+        """The executor is done with the job (after `finish` or `fail`)."""
+        self.progress.update(ended_at=time.time())
+
+    def _classes(self) -> int:
+        from lab.data import DATASETS
+
+        info = DATASETS.get(self.job.train.dataset)
+        return info.n_classes if info else 0

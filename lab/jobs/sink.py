@@ -1,0 +1,62 @@
+"""What a trainer reports to: the `ProgressSink` protocol and the final `Outcome`.
+
+A trainer knows nothing of pages, records or threads: it calls these
+methods. In one process the sink is a `lab.jobs.recorder.Recorder`; across
+a process boundary it is a proxy that forwards the same calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from lab.jobs.progress import Sample
+from lab.records.types import Epoch, Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended: its status, a message, test figures and total seconds."""
+
+    status: Status
+    message: str = ""
+    test_loss: float | None = None
+    test_acc: float | None = None
+    seconds: float = 0.0
+
+
+class ProgressSink(Protocol):
+    """The calls a trainer makes while it works, in this order:
+    ``begin``, ``phase``*, ``model_ready``, (``position`` | ``sample`` | ``epoch`` | ``saved``
+    | ``phase``)*, ``finish``; or ``fail`` at any point (called by the executor when the
+    trainer raises)."""
+
+    def phase(self, message: str) -> None:
+        """What the job is doing in words ("Loading data", "Training", "Testing")."""
+
+    def begin(self, device: str) -> None:
+        """The job left the queue and works on ``device``."""
+
+    def model_ready(self) -> None:
+        """The model is built (or, for a continued run, its file loaded): training starts."""
+
+    def position(self, epoch: int, batch: int, batches: int) -> None:
+        """Where training is: batch ``batch`` of ``batches`` in epoch ``epoch`` (1-based)."""
+
+    def sample(self, sample: Sample, images_per_s: float, eta_s: float) -> None:
+        """A point of the live line, with the speed and the time left."""
+
+    def epoch(self, row: Epoch) -> None:
+        """An epoch finished (never called for a stopped, unfinished or diverged one)."""
+
+    def saved(self, epoch: int, key: str) -> None:
+        """The model file now holds the weights after ``epoch``; ``key`` finds it."""
+
+    def finish(self, outcome: Outcome) -> None:
+        """The job ended as ``outcome`` says."""
+
+    def fail(self, message: str) -> None:
+        """The job could not go on; ``message`` says why."""
+
+    def stop_requested(self) -> bool:
+        """Whether the job's owner asked it to stop (checked after every batch)."""

@@ -1,0 +1,104 @@
+"""One job -> one Keras ``fit``: data, model, callbacks, the test, the saved file.
+
+`Trainer` runs wherever the executor puts it (a thread now, another process
+later). It reads only its `Job` and reports only to its sink.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+
+from lab import advice, artifacts, data, prepare
+from lab.build import build_model, compile_model
+from lab.device import device_name
+from lab.jobs.callbacks import (Checkpoint, KeepBest, RecordEpochs, ReportProgress, StopOnNaN,
+                                StopOnRequest)
+from lab.jobs.job import Job, JobRejected
+from lab.jobs.sink import Outcome, ProgressSink
+from lab.records import Status
+from lab.summary import validate
+
+
+class JobCallbacks:
+    """The Keras callbacks of one job, as `Trainer` passes them to ``fit`` (``all``),
+    with the ones whose state it reads afterwards by name."""
+
+    def __init__(self, job: Job, sink: ProgressSink, steps: int, save):
+        train = job.train
+        self.stop, self.nan = StopOnRequest(sink.stop_requested), StopOnNaN()
+        self.record, self.best = RecordEpochs(steps, sink.epoch), KeepBest(steps)
+        self.all = [ReportProgress(sink, steps, train.batch_size, train.epochs), self.stop, self.nan,
+                    self.record, Checkpoint(steps, save, job.checkpoint_s, train.epochs)]
+        if train.keep_best:
+            self.all.append(self.best)
+        if train.early_stopping:
+            self.all.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=train.early_stopping))
+
+
+class Trainer:
+    """Does the work of one job, reporting to ``sink``."""
+
+    def __init__(self, job: Job, sink: ProgressSink):
+        self.job, self.sink = job, sink
+
+    def run(self) -> Outcome:
+        """Train, test and save; returns (and reports) how it ended.
+
+        Raises:
+            JobRejected: the data or the saved model cannot be used; nothing was trained.
+        """
+        job, train, sink = self.job, self.job.train, self.sink
+        t0 = time.perf_counter()
+        sink.begin(device_name())
+        sink.phase("Loading data")
+        keras.utils.set_random_seed(train.seed + job.initial_epoch)  # in this thread: Keras seeds per thread
+        ds = data.load(train.dataset)
+        problems = validate(job.model, train, n_train=len(ds.x_train))
+        if problems:
+            raise JobRejected(" ".join(problems))
+        arr = prepare.arrays(ds, job.model, train)
+        net = self._model(ds.input_shape)
+        sink.model_ready()
+        hooks = JobCallbacks(job, sink, math.ceil(len(arr.x_fit) / train.batch_size), self._save)
+        sink.phase("Training")
+        validation = (arr.x_val, arr.y_val) if arr.x_val is not None else None
+        net.fit(arr.x_fit, arr.y_fit, batch_size=train.batch_size, epochs=train.epochs,
+                initial_epoch=job.initial_epoch, validation_data=validation, callbacks=hooks.all,
+                verbose=0, shuffle=True)
+        stop, nan, best = hooks.stop, hooks.nan, hooks.best
+        done = hooks.record.history[-1].epoch if hooks.record.history else job.initial_epoch
+        if best.best_weights is not None:  # keep the best epoch: its weights, its number
+            net.set_weights(best.best_weights)
+            done = best.best_epoch
+        if not nan.diverged and (done > job.initial_epoch or not job.resumes):
+            self._save(net, done)  # a diverged model (NaN weights) is not kept
+        seconds = job.previous_seconds + time.perf_counter() - t0
+        if nan.diverged:
+            outcome = Outcome(Status.DIVERGED, advice.NAN_ADVICE, seconds=seconds)
+        else:
+            sink.phase("Testing")
+            test = net.evaluate(arr.x_test, arr.y_test, batch_size=512, verbose=0, return_dict=True)
+            status = Status.STOPPED if stop.stopped else Status.FINISHED
+            outcome = Outcome(status, "Stopped by its owner." if stop.stopped else "",
+                              float(test["loss"]), float(test["accuracy"]), seconds)
+        sink.finish(outcome)
+        return outcome
+
+    def _model(self, input_shape):
+        job = self.job
+        if not job.resumes:
+            return compile_model(build_model(job.model, input_shape), job.train)
+        refused = artifacts.refusal(job.resume_from)
+        if refused:
+            raise JobRejected(f"Run {job.id} cannot be continued: {refused}")
+        try:
+            return keras.models.load_model(job.resume_from)  # safe mode: code in a file is never run
+        except Exception as exc:  # Keras raises many kinds; one sentence, not its config dump
+            raise JobRejected(f"Run {job.id} cannot be continued: {artifacts.load_error(exc)}") from exc
+
+    def _save(self, net, epoch: int) -> None:
+        artifacts.write_model(net, self.job.model_file)
+        self.sink.saved(epoch, self.job.model_key)

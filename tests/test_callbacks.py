@@ -1,0 +1,143 @@
+"""lab.jobs.callbacks: each callback of a training job on its own, in a real Keras fit."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from lab.jobs.callbacks import (SAMPLES_PER_EPOCH, Checkpoint, KeepBest, RecordEpochs, ReportProgress,
+                                StopOnNaN, StopOnRequest)
+
+N, BATCH = 640, 8  # 80 batches an epoch
+STEPS = N // BATCH
+
+
+class Calls:
+    """A sink that keeps the calls it receives (the `ProgressSink` methods callbacks use)."""
+
+    def __init__(self):
+        self.positions, self.samples = [], []
+
+    def position(self, epoch, batch, batches):
+        self.positions.append((epoch, batch, batches))
+
+    def sample(self, sample, images_per_s, eta_s):
+        self.samples.append((sample, images_per_s, eta_s))
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(N, 4)).astype(np.float32)
+    y = (x[:, :1] + x[:, 1:2] > 0).astype(np.float32)
+    return x, y
+
+
+def model(lr=0.05, seed=0):
+    keras.utils.set_random_seed(seed)
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                            keras.layers.Dense(1, activation="sigmoid")])
+    net.compile(optimizer=keras.optimizers.SGD(lr), loss="binary_crossentropy", metrics=["accuracy"])
+    return net
+
+
+def fit(net, data, callbacks, epochs=2, validation=False):
+    x, y = data
+    net.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False,
+            validation_data=(x[:64], y[:64]) if validation else None)
+
+
+class StopAt(keras.callbacks.Callback):
+    """Asks for a stop once this many batches of the whole fit have run."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches, self.seen = batches, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+
+    def requested(self):
+        return self.seen >= self.batches
+
+
+def test_report_progress_tells_every_batch_and_samples_the_live_line(data):
+    calls = Calls()
+    fit(model(), data, [ReportProgress(calls, STEPS, BATCH, epochs=2)])
+    batches = [(e, b) for e, b, _ in calls.positions]
+    assert batches == sorted(batches) and batches[-1] == (2, STEPS)
+    assert len(batches) == 2 * (STEPS + 1)  # every batch, plus the start of each epoch
+    every = max(1, STEPS // SAMPLES_PER_EPOCH)
+    assert len(calls.samples) == 2 * len(range(every, STEPS + 1, every))
+    first, rate, eta = calls.samples[0]
+    assert first.epoch == pytest.approx(every / STEPS) and rate > 0 and eta > 0
+    last, _, eta = calls.samples[-1]
+    assert last.epoch == pytest.approx(2.0) and eta == pytest.approx(0.0)
+    assert all(math.isfinite(s.loss) and 0 <= s.accuracy <= 1 for s, _, _ in calls.samples)
+
+
+def test_stop_on_request_ends_after_the_batch_it_was_asked_in(data):
+    asked = StopAt(100)
+    stop, report = StopOnRequest(asked.requested), ReportProgress(Calls(), STEPS, BATCH, epochs=5)
+    fit(model(), data, [asked, stop, report], epochs=5)
+    assert stop.stopped and asked.seen == 100  # 80 in epoch 1, stopped at batch 20 of epoch 2
+    assert report.sink.positions[-1][:2] == (2, 20)
+    idle = StopOnRequest(lambda: False)
+    fit(model(), data, [idle], epochs=1)
+    assert not idle.stopped
+
+
+def test_stop_on_nan_ends_at_the_first_bad_batch(data):
+    x, y = data
+    y = y.copy()
+    y[5 * BATCH] = np.nan  # the 6th batch has a NaN target, so a NaN loss
+    nan, counter = StopOnNaN(), StopAt(10**9)
+    fit(model(), (x, y), [counter, nan], epochs=3)
+    assert nan.diverged and counter.seen == 6
+    healthy = StopOnNaN()
+    fit(model(), data, [healthy], epochs=1)
+    assert not healthy.diverged
+
+
+def test_record_epochs_keeps_finished_epochs_only(data):
+    rows = []
+    record = RecordEpochs(STEPS, rows.append)
+    asked = StopAt(STEPS + 5)  # stopped 5 batches into epoch 2
+    fit(model(), data, [asked, StopOnRequest(asked.requested), record], epochs=4, validation=True)
+    assert [r.epoch for r in rows] == [1] and record.history == rows
+    row = rows[0]
+    assert all(v is not None and math.isfinite(v) for v in (row.loss, row.accuracy, row.val_loss,
+                                                          row.val_accuracy, row.seconds))
+    x, y = data
+    y = y.copy()
+    y[5 * BATCH] = np.nan  # a NaN loss in the 6th batch: the epoch never finishes
+    rows.clear()
+    fit(model(), (x, y), [StopOnNaN(), RecordEpochs(STEPS, rows.append)], epochs=3)
+    assert rows == []
+    fit(model(), (x, y), [RecordEpochs(STEPS, rows.append)], epochs=2)  # all batches, NaN figures
+    assert rows == []
+
+
+def test_keep_best_holds_the_weights_of_the_best_validation_epoch(data):
+    net, best, rows = model(lr=0.5, seed=3), KeepBest(STEPS), []
+    fit(net, data, [RecordEpochs(STEPS, rows.append), best], epochs=6, validation=True)
+    top = max(rows, key=lambda r: r.val_accuracy)
+    assert best.best_epoch == top.epoch and best.best_acc == top.val_accuracy
+    net.set_weights(best.best_weights)
+    x, y = data
+    acc = net.evaluate(x[:64], y[:64], verbose=0, return_dict=True)["accuracy"]
+    assert acc == pytest.approx(top.val_accuracy, abs=1e-6)
+
+
+def test_checkpoint_saves_at_epoch_ends_when_due_but_not_after_the_last(data):
+    saved = []
+    fit(model(), data, [Checkpoint(STEPS, lambda net, epoch: saved.append(epoch), every_s=0, last_epoch=3)],
+        epochs=3)
+    assert saved == [1, 2]
+    saved.clear()
+    fit(model(), data, [Checkpoint(STEPS, lambda net, epoch: saved.append(epoch), every_s=3600,
+                                   last_epoch=3)], epochs=3)
+    assert saved == []

@@ -1,0 +1,97 @@
+"""lab.jobs.executors and lab.jobs.recorder: a job run in a worker thread reports to its
+sink, records go where they belong, and a crash or a refused file is reported."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from lab import reclaim
+from lab.jobs.executors import ThreadExecutor
+from lab.jobs.job import Job
+from lab.jobs.recorder import Recorder
+from lab.records import Status
+from lab.records.sqlite import SQLiteStore
+from lab.spec import load_presets
+
+XOR = load_presets()["xor_2_2_1"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SQLiteStore(tmp_path / "runs.sqlite")
+
+
+def xor_job(store, tmp_path, **changes) -> Job:
+    run_id = store.create_run(owner="ada", dataset="xor", network=XOR.model.name, status="queued",
+                              epochs_planned=XOR.train.epochs)
+    base = Job(run_id, "ada", XOR.model, replace(XOR.train, epochs=50), str(tmp_path / f"run_{run_id}.keras"),
+               f"run_{run_id}.keras")
+    return replace(base, **changes)
+
+
+def run_in_thread(job, sink) -> list[int]:
+    done, ended = [], threading.Event()
+
+    def finished(job_id):
+        done.append(job_id)
+        ended.set()
+
+    ThreadExecutor().start(job, sink, finished)
+    assert ended.wait(120), "the job never ended"
+    return done
+
+
+def test_a_job_runs_in_a_worker_thread_and_reports_everything(store, tmp_path):
+    job = xor_job(store, tmp_path)
+    recorder = Recorder(job, store)
+    names = []
+    main = threading.current_thread()
+    original = recorder.epoch
+
+    def epoch(row):
+        names.append(threading.current_thread())
+        original(row)
+
+    recorder.epoch = epoch
+    assert run_in_thread(job, recorder) == [job.id]
+    assert names and all(t is not main for t in names)  # trained off the caller's thread
+    run = store.run(job.id)
+    assert run.status == Status.FINISHED and run.epochs_done == 50 and run.saved_epoch == 50
+    assert run.model_path == job.model_key and (tmp_path / job.model_key).is_file()
+    snapshot = recorder.snapshot()
+    assert snapshot.status == Status.FINISHED and len(snapshot.history) == 50
+    assert snapshot.test_acc == run.test_acc and snapshot.device == run.device
+
+
+def test_a_crash_is_reported_as_failed_and_done_is_still_called(store, tmp_path):
+    job = xor_job(store, tmp_path, train=replace(XOR.train, dataset="no such data"))
+    recorder = Recorder(job, store)
+    assert run_in_thread(job, recorder) == [job.id]
+    assert store.run(job.id).status == Status.FAILED
+    assert recorder.snapshot().status == Status.FAILED and "no such data" in recorder.snapshot().error
+
+
+def test_a_continue_whose_file_cannot_be_read_leaves_the_record_as_it_was(store, tmp_path):
+    job = xor_job(store, tmp_path)
+    assert run_in_thread(job, Recorder(job, store)) == [job.id]
+    before = store.run(job.id), store.epochs(job.id)
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a model at all")
+    again = replace(job, train=replace(job.train, epochs=60), initial_epoch=50, resume_from=str(broken))
+    recorder = Recorder(again, store)
+    run_in_thread(again, recorder)
+    assert (store.run(job.id), store.epochs(job.id)) == before
+    snapshot = recorder.snapshot()
+    assert snapshot.status == Status.FINISHED  # the run's own status, untouched
+    assert snapshot.error.startswith(f"Run {job.id} cannot be continued: The file is not a Keras model")
+
+
+def test_the_executor_gives_tensorflow_memory_back_after_a_job(store, tmp_path):
+    before = reclaim.custom_gradient_keys()
+    for _ in range(2):
+        job = xor_job(store, tmp_path)
+        run_in_thread(job, Recorder(job, store))
+    assert reclaim.custom_gradient_keys() - before == set()
