@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-import ui
+from ui import live, resources, state
 
 st.set_page_config(page_title="Neural-network lab", page_icon=":brain:", layout="wide")
-ui.mark_app_run()
+resources.mark_app_run()
+resources.check_settings()
 
 PAGES = [
     st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True),
@@ -17,9 +18,9 @@ PAGES = [
 navigation = st.navigation(PAGES)
 
 with st.sidebar:
-    ui.owner()
-    st.text_input("Your name", key="owner", help="Jobs you start belong to this name; "
+    state.owner()
+    st.text_input("Your name", key=state.OWNER_KEY, help="Jobs you start belong to this name; "
                   "only you can stop them. Anyone can watch.")
-    ui.training_status()
+    live.training_status()
 
 navigation.run()

@@ -3,35 +3,34 @@
 import pandas as pd
 import streamlit as st
 
-import ui
-from lab import data, spec, summary
+from lab import data, editor, spec, summary
 from lab.build import keras_code
+from ui import resources, state, widgets
+from ui.text import escape
 
 st.title("Architecture")
 st.write("Start from a classic network or your own, change layers, units and activations, and "
          "see what shape each layer hands to the next and how many weights it learns, with the "
          "arithmetic behind every number, before any training.")
 
-choice = ui.preset_picker("arch_preset")
-model, train = ui.current()
-st.caption(ui.presets()[choice].model.description)
+choice = widgets.preset_picker("arch_preset")
+model, train = state.current()
+st.caption(resources.presets()[choice].model.description)
 
-version = ui.version()
-name = st.text_input("Network name", value=model.name, key=f"arch_name_{version}")
-dataset = ui.dataset_select(train, key=f"arch_dataset_{version}")
+name = st.text_input("Network name", value=model.name, key=state.key("arch_name", "network"))
+dataset = widgets.dataset_select(train, key=state.key("arch_dataset", "network"))
 
 st.subheader("Layers")
 st.caption("Edit cells; add a row at the bottom, or select rows and delete them. Only the "
            "columns a layer kind uses matter (Dense: units, activation; Conv2D: filters, kernel, "
            "stride, padding, activation; pooling: pool size, padding; Dropout: rate).")
-COLUMNS = ["kind", "units", "filters", "kernel_size", "strides", "pool_size", "padding",
-           "activation", "rate", "negative_slope"]
-editor_key = f"arch_layers_{version}"
-if editor_key not in st.session_state:  # the editor's edits apply to the base it started from
-    st.session_state["arch_base"] = pd.DataFrame(
-        [{c: layer.used().get(c) for c in COLUMNS} for layer in model.layers], columns=COLUMNS)
+editor_key = state.key("arch_layers", "layers")
+if state.scratch("arch_base_key") != editor_key:  # the editor's edits apply to the table it started from
+    state.keep("arch_base", pd.DataFrame(editor.to_rows(model), columns=editor.COLUMNS))
+    state.keep("arch_base_key", editor_key)
+base = state.scratch("arch_base")
 edited = st.data_editor(
-    st.session_state["arch_base"], num_rows="dynamic", hide_index=False, key=editor_key, placeholder="",
+    base, num_rows="dynamic", hide_index=False, key=editor_key, placeholder="",
     column_config={
         "kind": st.column_config.SelectboxColumn("layer", options=list(spec.LAYERS), required=True),
         "activation": st.column_config.SelectboxColumn("activation", options=list(spec.ACTIVATIONS)),
@@ -45,21 +44,24 @@ edited = st.data_editor(
         "negative_slope": st.column_config.NumberColumn("slope", format="%.2f"),
     })
 
-rows = [{k: v for k, v in row.items() if not pd.isna(v)} for row in edited.to_dict("records")]
 try:
-    model = spec.ModelSpec.from_dict({"name": name, "description": model.description,
-                                      "layers": [r for r in rows if r.get("kind")]})
+    layers, filled = editor.read_rows(list(edited.to_dict("index").items()), base.to_dict("index"))
+    model = spec.ModelSpec.from_dict({"name": name, "description": model.description, "layers": layers})
 except spec.SpecError as exc:
-    st.error(f"{exc} Fix that cell in the table above.")
+    st.error(f"{escape(exc)} Fix that cell in the table above.")
     st.stop()
-st.session_state["model_spec"] = model
+if filled:  # a new or re-kinded row got its kind's defaults: show them in the table
+    state.set_model(model)
+    state.reset("layers")
+    st.rerun()
+state.set_model(model)
 
 st.subheader("Optimizer")
-new_train = ui.optimizer_inputs(train, key=f"arch_{version}")
+new_train = widgets.optimizer_inputs(train, key=state.key("arch", "network"))
 if new_train is None:
     st.stop()
 train = spec.TrainSpec(**{**new_train.to_dict(), "dataset": dataset})
-ui.set_train(train)
+state.set_train(train)
 
 st.subheader("Shapes and parameters")
 table, _ = summary.layer_table(model, data.DATASETS[dataset].input_shape)
@@ -69,7 +71,7 @@ st.dataframe(pd.DataFrame([{"#": r.index, "layer": r.layer, "output shape": str(
              column_config={"parameters": st.column_config.NumberColumn(format="localized")})
 problems = summary.validate(model, train)
 st.metric("Total parameters", "-" if problems else f"{summary.total_params(table):,}")
-ui.show_problems(problems)
+widgets.show_problems(problems)
 
 with st.expander("The same network in Keras code"):
     if not problems:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import ui
+from ui import state, widgets
 from lab import charts, data
 
 st.title("Datasets")
@@ -12,8 +12,8 @@ st.write("What a network is given: arrays of pixel numbers and a label for each.
          "Look at their shapes, their values before and after scaling, some samples, "
          "how many of each class there are, and a label written as a one-hot vector.")
 
-model, train = ui.current()
-name = ui.dataset_select(train, key="ds_name")
+model, train = state.current()
+name = widgets.dataset_select(train, key="ds_name")
 info = data.DATASETS[name]
 st.caption(info.about)
 try:

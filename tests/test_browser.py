@@ -181,7 +181,7 @@ def set_number(page, label: str, value: int) -> None:
 
 def status_line(page):
     """The watched run's header line: 'Run N · network · dataset · started by who · status'."""
-    return page.locator("[data-testid='stMarkdownContainer']").filter(has_text=re.compile(r"^Run \d+ · "))
+    return page.locator("[data-testid='stText']").filter(has_text=re.compile(r"^Run \d+ · "))
 
 
 def watched_run(page) -> int:

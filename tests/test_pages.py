@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,13 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 import lab.data
-from lab.jobs import JobManager
+from lab.artifacts import ModelFiles
+from lab.records import RunRecord
+from lab.jobs import JobManager, shared_manager
+from lab.records.sqlite import SQLiteStore as Store
+from lab.settings import settings
 from lab.spec import LayerSpec, ModelSpec, load_presets
-from lab.store import Store, data_home, spec_json
+from lab.spec import to_json as spec_json
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSHOP = "workshop_16_16_10"
@@ -79,10 +83,8 @@ def keys(elements) -> list[str | None]:
 
 
 def page_manager() -> JobManager:
-    """The job manager the pages use in this test (same cache entry as ``ui.manager()``)."""
-    import ui
-
-    return ui._manager(str(data_home()))
+    """The job manager the pages use in this test (the one ``ui.resources.manager()`` returns)."""
+    return shared_manager(settings().home)
 
 
 def seed_run(store: Store | None = None, **fields) -> int:
@@ -102,18 +104,25 @@ def seed_run(store: Store | None = None, **fields) -> int:
 def set_spec(at: AppTest, model: ModelSpec) -> AppTest:
     """Put a network into the session as if it had been edited, and rerun.
 
-    Bumping ``editor_version`` is what ``ui.use_preset`` does: the layer editor
-    then starts again from ``model_spec`` instead of its previous table.
+    Resetting the "network" and "layers" widget groups is what ``ui.state.use_preset``
+    does: the layer editor then starts again from ``model_spec`` instead of its previous table.
     """
     at.session_state["model_spec"] = model
-    at.session_state["editor_version"] = at.session_state["editor_version"] + 1
+    for group in ("network", "layers"):
+        at.session_state[f"gen:{group}"] = at.session_state[f"gen:{group}"] + 1
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
 def version(at: AppTest) -> int:
-    return at.session_state["editor_version"]
+    """The generation of the edited network's inputs (their keys end in it)."""
+    return at.session_state["gen:network"]
+
+
+def layers_key(at: AppTest) -> str:
+    """The key of the Architecture page's layer table now."""
+    return f"arch_layers_{at.session_state['gen:layers']}"
 
 
 def digit_png(index: int = 0) -> tuple[bytes, int]:
@@ -125,8 +134,9 @@ def digit_png(index: int = 0) -> tuple[bytes, int]:
 
 
 @pytest.fixture(scope="session")
-def trained_model(tmp_path_factory, datasets_dir) -> dict:
-    """One tiny workshop run (1,000 images, 1 epoch), trained once per session."""
+def trained_model(tmp_path_factory, datasets_dir) -> tuple[RunRecord, Path]:
+    """One tiny workshop run (1,000 images, 1 epoch), trained once per session: its record
+    and its model file."""
     home = tmp_path_factory.mktemp("trained_home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAB_HOME", str(home))
@@ -134,19 +144,21 @@ def trained_model(tmp_path_factory, datasets_dir) -> dict:
         preset = load_presets()[WORKSHOP]
         manager = JobManager(Store())
         job = manager.submit(preset.model, replace(preset.train, epochs=1, train_limit=1000), owner="teacher")
-        assert manager.wait(job.id, timeout=120)["status"] == "finished"
-        return manager.store.run(job.id)
+        assert manager.wait(job.id, timeout=120).status == "finished"
+        run = manager.store.run(job.id)
+        return run, manager.models.locate(run)
 
 
-def install_model(run: dict, store: Store | None = None) -> int:
+def install_model(trained: tuple[RunRecord, Path], store: Store | None = None) -> int:
     """Copy a trained run (record and model file) into this test's LAB_HOME."""
+    run, path = trained
     store = store or Store()
-    target = data_home() / "trained" / Path(run["model_path"]).name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(run["model_path"], target)
-    fields = {k: v for k, v in run.items() if k != "id"}
-    fields["model_path"] = str(target)
-    return store.create_run(**fields)
+    run_id = store.create_run(**{k: v for k, v in asdict(run).items() if k not in ("id", "model_path")})
+    files = ModelFiles(settings().models_dir)
+    files.folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, files.target(run_id))
+    store.update_run(run_id, model_path=files.key(run_id))
+    return run_id
 
 
 # ---- every page ------------------------------------------------------------------------------
@@ -227,7 +239,7 @@ def test_dataset_not_found_names_where_it_looked(monkeypatch, tmp_path):
 def test_architecture_page_shows_layers_and_parameters():
     at = page("architecture")
     assert at.selectbox(key="arch_preset").value == WORKSHOP
-    editor = at.data_editor(key=f"arch_layers_{version(at)}")
+    editor = at.data_editor(key=layers_key(at))
     assert editor.value["kind"].tolist() == ["Flatten", "Dense", "Dense", "Dense"]
     table = [d for d in at.dataframe if d.key is None][0].value
     assert table["parameters"].tolist() == [0, 0, 12560, 272, 170]
@@ -269,7 +281,7 @@ def test_bad_network_is_explained_and_cannot_start(case):
     errors = values(at.error)
     assert errors and all(part in errors[0] for part in expected), errors
     assert not at.success
-    assert at.data_editor(key=f"arch_layers_{version(at)}").value["kind"].tolist() == [x.kind for x in layers]
+    assert at.data_editor(key=layers_key(at)).value["kind"].tolist() == [x.kind for x in layers]
     assert not at.code  # no Keras code for a network that cannot be built
 
     # the Train page refuses to start it, with the same explanation
@@ -290,7 +302,7 @@ def test_bad_network_is_explained_and_cannot_start(case):
 def test_bad_cell_edits_are_explained(edit, expected):
     """The same mistakes made in the layer table itself (its edit state, as the browser sends it)."""
     at = page("architecture")
-    at.session_state[f"arch_layers_{version(at)}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [],
+    at.session_state[layers_key(at)] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [],
                                                       **edit}
     at.run()
     assert not at.exception
@@ -386,32 +398,32 @@ def test_train_a_tiny_run_then_see_it_in_results():
     runs = Store().runs()
     assert len(runs) == 1
     run = runs[0]
-    assert run["network"] == "Workshop 16-16-10" and run["comment"] == "tiny run"
-    assert run["owner"] == "ada"
-    assert json.loads(run["train_json"])["train_limit"] == 1000
-    assert at.selectbox(key="train_watch").value == run["id"]
+    assert run.network == "Workshop 16-16-10" and run.comment == "tiny run"
+    assert run.owner == "ada"
+    assert json.loads(run.train_json)["train_limit"] == 1000
+    assert at.selectbox(key="train_watch").value == run.id
 
-    progress = page_manager().wait(run["id"], timeout=90)
-    assert progress["status"] == "finished", progress["error"]
-    run = Store().run(run["id"])
-    assert run["status"] == "finished" and run["epochs_done"] == 1
-    assert 0 <= run["test_acc"] <= 1 and Path(run["model_path"]).is_file()
+    progress = page_manager().wait(run.id, timeout=90)
+    assert progress.status == "finished", progress.error
+    run = Store().run(run.id)
+    assert run.status == "finished" and run.epochs_done == 1
+    assert 0 <= run.test_acc <= 1 and page_manager().models.has_model(run)
 
     at.run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Test accuracy"] == f"{run['test_acc']:.2%}"
-    assert at.selectbox(key="cont_run").value == run["id"]  # it can be continued
+    assert metrics["Test accuracy"] == f"{run.test_acc:.2%}"
+    assert at.selectbox(key="cont_run").value == run.id  # it can be continued
 
     open_page(at, "pages/results.py")
     table = at.data_editor[0].value
-    assert table["run"].tolist() == [run["id"]]
+    assert table["run"].tolist() == [run.id]
     row = table.iloc[0]
     assert row["comment"] == "tiny run" and row["status"] == "finished" and row["epochs"] == 1
-    assert row["accuracy"] == pytest.approx(run["test_acc"])
+    assert row["accuracy"] == pytest.approx(run.test_acc)
 
     open_page(at, "pages/draw.py")
-    assert at.selectbox(key="draw_model").value == run["id"]
+    assert at.selectbox(key="draw_model").value == run.id
 
 
 def test_full_queue_is_refused(monkeypatch):
@@ -439,8 +451,8 @@ def test_full_queue_is_refused(monkeypatch):
 
         at.button(key="stop_1").click().run()  # its owner stops it from the page
         assert not at.exception
-        assert manager.wait(1, timeout=60)["status"] == "stopped"
-        assert Store().run(1)["status"] == "stopped"
+        assert manager.wait(1, timeout=60).status == "stopped"
+        assert Store().run(1).status == "stopped"
     finally:
         for job in manager.active():
             manager.stop(job.id, job.owner)
@@ -475,12 +487,12 @@ def test_results_table_and_comment_saved():
                                     "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert store.run(first)["comment"] == "lr too high"
-    assert store.run(second)["comment"] == ""
+    assert store.run(first).comment == "lr too high"
+    assert store.run(second).comment == ""
     assert values(at.toast) == [f"Comment of run {first} saved."]
     at.run()  # a rerun does not save (or announce) it again
     assert not at.toast
-    assert store.run(first)["comment"] == "lr too high"
+    assert store.run(first).comment == "lr too high"
 
 
 # ---- Draw ----------------------------------------------------------------------------------
@@ -571,14 +583,14 @@ def test_an_old_comment_edit_is_not_saved_again_over_a_newer_one():
     run_id = seed_run(store, comment="")
     ada, bob = page("results"), page("results")  # two browsers on the same lab
     edit_comment(ada, 0, "from ada")
-    assert store.run(run_id)["comment"] == "from ada"
+    assert store.run(run_id).comment == "from ada"
     bob.run()
     edit_comment(bob, 0, "from bob")
-    assert store.run(run_id)["comment"] == "from bob"
+    assert store.run(run_id).comment == "from bob"
 
     ada.multiselect(key="results_pick").set_value([]).run()  # any click reruns ada's page
     assert not ada.exception
-    assert store.run(run_id)["comment"] == "from bob"
+    assert store.run(run_id).comment == "from bob"
     assert not ada.toast
     assert ada.data_editor[0].value["comment"].tolist() == ["from bob"]
 
@@ -591,18 +603,18 @@ def test_a_running_job_survives_leaving_the_page_and_is_seen_by_another_browser(
     ada.number_input(key=f"train_batch_{v}").set_value(16)
     ada.number_input(key=f"train_epochs_{v}").set_value(200)
     ada.button(key="train_start").click().run()
-    run_id = Store().runs()[0]["id"]
+    run_id = Store().runs()[0].id
     try:
         open_page(ada, "pages/results.py")
         open_page(ada, "pages/train.py")  # back again: the running job is what the page shows
         assert ada.selectbox(key="train_watch").value == run_id
-        assert any("running" in m.value for m in ada.markdown), values(ada.markdown)
+        assert any("running" in m.value for m in ada.text), values(ada.text)
         assert ada.button(key=f"stop_{run_id}")  # its owner may stop it
 
         bob = page("train")  # another browser, another name
         assert bob.selectbox(key="train_watch").value == run_id
-        assert any("started by ada" in m.value for m in bob.markdown)
+        assert any("started by ada" in m.value for m in bob.text)
         assert not [b for b in bob.button if b.key == f"stop_{run_id}"]  # bob can only watch
     finally:
         page_manager().stop(run_id, "ada")
-        assert page_manager().wait(run_id, 60)["status"] == "stopped"
+        assert page_manager().wait(run_id, 60).status == "stopped"

@@ -1,0 +1,83 @@
+"""Panels that follow training while it happens: the sidebar line and the Train page's
+watch panel. Both poll the job manager from a fragment (Streamlit forbids calls
+from the training thread)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab import charts
+from lab.jobs import JobManager
+from lab.records import Status
+from ui import resources
+from ui.text import escape
+
+
+@st.fragment(run_every=3.0)
+def training_status() -> None:
+    """A line saying what trains now and how many wait (refreshed every 3 s)."""
+    manager = resources.manager()
+    active = manager.active()
+    if not active:
+        st.caption("No training running.")
+        return
+    job = active[0]
+    progress = manager.snapshot(job.id)
+    epoch, epochs = (progress.epoch, progress.epochs) if progress else (0, job.train.epochs)
+    waiting = f"; {len(active) - 1} waiting" if len(active) > 1 else ""
+    st.caption(escape(f"Training now: run {job.id}, {job.model.name} ({job.owner}), "
+                      f"epoch {epoch}/{epochs}{waiting}"))
+
+
+def watch(manager: JobManager, run_id: int, me: str) -> None:
+    """The watched run: its status line, Stop for its owner, progress, advice, charts and
+    test figures; redrawn every second while it trains."""
+    live_at_start = bool(manager.view(run_id).live)
+
+    @st.fragment(run_every=1.0 if live_at_start else None)
+    def panel():
+        view = manager.view(run_id)
+        p, run = view.progress, view.run
+        if live_at_start and not view.live:
+            st.rerun()  # the run ended: redraw the page once, then stop polling
+        st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {view.owner} · {p.status}")
+        if run.continued_by and run.continued_by != run.owner:
+            st.caption(escape(f"Started by {run.owner}; continued by {run.continued_by}."))
+        if view.place > 0:
+            st.info(f"Waiting for a free place: number {view.place} in line.")
+        if view.live and view.owner == me and st.button("Stop", key=f"stop_{run_id}"):
+            try:
+                manager.stop(run_id, me)
+                st.toast("Stopping after this batch.")
+            except PermissionError as exc:
+                st.error(escape(exc))
+        if p.status == Status.RUNNING:
+            eta = f", about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
+            st.progress(p.fraction_done, text=f"epoch {p.epoch}/{p.epochs}, batch {p.batch}/"
+                                               f"{p.batches}, {p.images_per_s:,.0f} images/s{eta}")
+        if p.error:
+            st.error(escape(p.error))
+        elif p.status in (Status.DIVERGED, Status.INTERRUPTED) and p.message:
+            st.warning(escape(p.message))
+        if p.advice:
+            st.warning(p.advice)
+        _charts(p)
+        if p.test_acc is not None and not view.live:
+            n = max(len(p.history), 1)
+            c = st.columns(4)
+            c[0].metric("Test accuracy", f"{p.test_acc:.2%}")
+            c[1].metric("Test loss", f"{p.test_loss:.4f}")
+            c[2].metric("Total time", f"{p.seconds:.1f} s")
+            c[3].metric("Per epoch", f"{sum(h.seconds or 0 for h in p.history) / n:.1f} s")
+            st.caption(f"Trained on {p.device or 'an unknown device'}.")
+
+    panel()
+
+
+def _charts(p) -> None:
+    left, right = st.columns(2)
+    if p.samples:
+        left.altair_chart(charts.live_chart(p.samples), width="stretch")
+    if p.history:
+        right.altair_chart(charts.epoch_chart(p.history, "loss"), width="stretch")
+        left.altair_chart(charts.epoch_chart(p.history, "accuracy"), width="stretch")

@@ -1,0 +1,84 @@
+"""What every session of this server shares: the job manager, the records, the presets.
+
+Also the one guard that a page runs inside app.py's navigation.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab.artifacts import ModelFiles
+from lab.jobs import JobManager, shared_manager
+from lab.records import RecordStore, RunRecord, StoreError
+from lab.settings import SettingsError, settings
+from lab.spec import Preset, load_presets
+
+# Streamlit treats a folder named pages/ as an old-style multipage app until the
+# first st.navigation call in the process: a server whose first visitor opens
+# /train directly would run pages/train.py alone, without app.py, for everyone.
+# Switch that off as soon as any page imports this module (see `via_app`).
+try:
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+except (ImportError, AttributeError):  # a future Streamlit without the old mode
+    pass
+
+_VIA_APP = "_via_app"
+
+
+def mark_app_run() -> None:
+    """Called by app.py on every run: pages know they run inside the navigation."""
+    st.session_state[_VIA_APP] = True
+
+
+def via_app() -> None:
+    """A page run without app.py (see above) reruns once, now through app.py."""
+    if not st.session_state.get(_VIA_APP):
+        st.session_state[_VIA_APP] = True
+        st.rerun()
+
+
+def check_settings() -> None:
+    """Stop the page with the message when a ``LAB_*`` variable cannot be used."""
+    try:
+        settings()
+    except SettingsError as exc:
+        st.error(f"The lab cannot start: {exc}")
+        st.stop()
+
+
+def manager() -> JobManager:
+    """The one job manager of this server process (all browsers share it)."""
+    via_app()
+    try:
+        return shared_manager(settings().home)
+    except StoreError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def store() -> RecordStore:
+    """The records every page reads."""
+    return manager().store
+
+
+def models() -> ModelFiles:
+    """Where trained model files are found."""
+    return manager().models
+
+
+def runs() -> list[RunRecord]:
+    """Every recorded run, newest first; stops the page with a message when the
+    records cannot be read."""
+    try:
+        return store().runs()
+    except StoreError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def presets() -> dict[str, Preset]:
+    """The classic networks from ``models/presets``."""
+    return load_presets()

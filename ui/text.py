@@ -1,0 +1,45 @@
+"""Text a user typed (names, comments, network names, numbers) is shown as plain text.
+
+Streamlit renders Markdown, LaTeX, colour directives, emoji and icon
+shortcodes, autolinks and typographic arrows in most elements, so a name like
+``![i](http://host/t.png)`` would fetch an image in every browser watching.
+`st.text` shows text as it is; where Markdown cannot be avoided (alerts,
+captions) `escape` neutralises it. Ordinary sentences pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ZWSP = "\u200b"  # invisible: breaks shortcodes, autolinks and arrows without changing what is seen
+
+_RULES = (
+    (re.compile(r"\\"), r"\\\\"),
+    (re.compile(r"([`*\[\]{}|~<>$])"), r"\\\1"),
+    (re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"), r"\\_"),  # intraword _ is never emphasis
+    (re.compile(r"&(?=[#A-Za-z0-9])"), r"\\&"),  # entities such as &amp;
+    (re.compile(r"(?m)^(\s*)([#=+\-])"), r"\1\\\2"),  # headings, rules, list items at a line start
+    (re.compile(r"(?m)^(\s*\d+)([.)])"), r"\1\\\2"),  # numbered list items
+)
+_BREAKS = (
+    re.compile(r"(?<=:)(?=\S)"),  # :smile:  :red[x]  :material/home:  http://
+    re.compile(r"(?<=[<>~=\-])(?=[<>~=\-])"),  # -> <- -- >= <= ~=
+    re.compile(r"(?i)(?<=www)(?=\.)"),  # www.example.org autolinks
+)
+
+
+def escape(text) -> str:
+    """``text`` made safe to pass to a Markdown element: shown exactly as typed.
+
+    Example:
+        >>> escape("Layer 2 (Dense) has 0 units: use 1 or more.")
+        'Layer 2 (Dense) has 0 units: use 1 or more.'
+        >>> escape("**a** :red[b] $x$") == r"\\*\\*a\\*\\* :" + "\\u200b" + r"red\\[b\\] \\$x\\$"
+        True
+    """
+    text = str(text)
+    for pattern in _BREAKS:
+        text = pattern.sub(_ZWSP, text)
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text
