@@ -7,16 +7,17 @@ compiled and traced once, then ``fit`` for one epoch at a time, alternating
 
 * ``plain``: ``fit(verbose=0)`` with no callbacks, in the main thread;
 * ``thread``: the same, in a fresh thread (as the lab's worker trains);
-* ``reporter``: the same in a fresh thread with the lab's `lab.jobs._Reporter`
-  (real `Job`, `Progress` and `Store`; its epoch hook is the real
-  `Trainer._epoch_done`),
+* ``callbacks``: the same in a fresh thread with the lab's callbacks, exactly
+  the set a job passes to ``fit`` (`lab.jobs.trainer.JobCallbacks`: live
+  progress, Stop, NaN, epoch records, checkpoints), reporting to a real
+  `lab.jobs.recorder.Recorder` over a real SQLite store,
 
 and prints the median images per second of each and their ratios. Because
 whole-epoch timings on a shared virtual machine move by more than the effect
 sought, it also adds up the wall time spent inside the callback's hooks
-during the reporter epochs (an upper bound on what live progress costs), and
-times ``_Reporter.on_train_batch_end`` alone, per call, against the time of
-one batch.
+during the callbacks epochs (an upper bound on what live progress costs), and
+times one batch's ``on_train_batch_end`` of all the callbacks, per call,
+against the time of one batch.
 
 Usage (from the project root):
     .venv/bin/python bench/callback_cost.py                       # workshop net, about 1 minute
@@ -38,10 +39,13 @@ import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
 
 import keras  # noqa: E402
 
-from lab import data, jobs, prepare  # noqa: E402
+from lab import data, prepare  # noqa: E402
 from lab.build import build_model, compile_model  # noqa: E402
+from lab.jobs.job import Job  # noqa: E402
+from lab.jobs.recorder import Recorder  # noqa: E402
+from lab.jobs.trainer import JobCallbacks  # noqa: E402
+from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
-from lab.store import Store  # noqa: E402
 
 
 def in_thread(fn):
@@ -57,29 +61,24 @@ def in_thread(fn):
     return out["value"]
 
 
-class TimedReporter(jobs._Reporter):
-    """The lab's callback, with the wall time spent inside each of its hooks added up."""
+INSIDE: dict[str, float] = {}  # hook name -> wall seconds spent inside the lab's callbacks
 
-    inside: dict[str, float] = {}
 
-    def _timed(self, name, method, *args):
-        t0 = time.perf_counter()
-        try:
-            return method(*args)
-        finally:
-            TimedReporter.inside[name] = TimedReporter.inside.get(name, 0.0) + time.perf_counter() - t0
+def timed(callbacks: list) -> list:
+    """The same callback objects, each hook wrapped to add its wall time to `INSIDE`."""
+    for cb in callbacks:
+        for hook in ("on_epoch_begin", "on_train_batch_end", "on_test_batch_end", "on_epoch_end"):
+            method = getattr(cb, hook)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        return self._timed("on_epoch_begin", super().on_epoch_begin, epoch, logs)
+            def wrapper(*args, _method=method, _name=f"{type(cb).__name__}.{hook}", **kwargs):
+                t0 = time.perf_counter()
+                try:
+                    return _method(*args, **kwargs)
+                finally:
+                    INSIDE[_name] = INSIDE.get(_name, 0.0) + time.perf_counter() - t0
 
-    def on_train_batch_end(self, batch, logs=None):
-        return self._timed("on_train_batch_end", super().on_train_batch_end, batch, logs)
-
-    def on_test_batch_end(self, batch, logs=None):
-        return self._timed("on_test_batch_end", super().on_test_batch_end, batch, logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        return self._timed("on_epoch_end", super().on_epoch_end, epoch, logs)
+            setattr(cb, hook, wrapper)
+    return callbacks
 
 
 def main(argv=None) -> int:
@@ -104,8 +103,9 @@ def main(argv=None) -> int:
 
     store = Store(common.HOME / "runs.sqlite")
     run_id = store.create_run(dataset=train.dataset, network=preset.model.name, status="running")
-    job = jobs.Job(run_id, "bench", preset.model, train, progress=jobs.Progress(epochs=10**6))
-    trainer = jobs.Trainer(job, store, common.HOME)
+    job = Job(run_id, "bench", preset.model, replace(train, epochs=10**6), str(common.HOME / "run.keras"),
+              "run.keras")
+    recorder = Recorder(job, store)
     epoch = [0]
 
     def fit(callbacks):
@@ -115,17 +115,17 @@ def main(argv=None) -> int:
         epoch[0] += 1
         return time.perf_counter() - t0, time.process_time() - c0
 
-    def reporter():
-        return [TimedReporter(job, store, steps, train.batch_size, trainer._epoch_done)]
+    def lab_callbacks():
+        return timed(JobCallbacks(job, recorder, steps, lambda net, epoch: None).all)
 
     arms = {
         "plain": lambda: fit([]),
         "thread": lambda: in_thread(lambda: fit([])),
-        "reporter": lambda: in_thread(lambda: fit(reporter())),
+        "callbacks": lambda: in_thread(lambda: fit(lab_callbacks())),
     }
     for arm in arms.values():  # warm-up: trace train and test functions, start thread pools
         arm()
-    TimedReporter.inside.clear()
+    INSIDE.clear()
     times = {name: [] for name in arms}
     cpu = {name: [] for name in arms}
     shares = []
@@ -148,31 +148,31 @@ def main(argv=None) -> int:
         ratio = med(times["plain"][i] / times[name][i] for i in range(args.pairs))
         cratio = med(cpu["plain"][i] / cpu[name][i] for i in range(args.pairs))
         print(f"| {name} | {med(times[name]):.3f} | {images / med(times[name]):,.0f} | {ratio:.3f} | {cratio:.3f} |")
-    paired = [times["thread"][i] / times["reporter"][i] for i in range(args.pairs)]
-    print(f"\nreporter / thread (the callback alone): {med(paired):.3f} median, "
+    paired = [times["thread"][i] / times["callbacks"][i] for i in range(args.pairs)]
+    print(f"\ncallbacks / thread (the callbacks alone): {med(paired):.3f} median, "
           f"{min(paired):.3f}-{max(paired):.3f} over rounds")
 
-    hooks = sum(TimedReporter.inside.values())
-    spent = sum(times["reporter"])
-    detail = ", ".join(f"{k} {v / args.pairs * 1e3:.2f} ms" for k, v in TimedReporter.inside.items())
-    print(f"Inside the lab's hooks during the reporter epochs: {hooks / args.pairs * 1e3:.2f} ms per epoch "
+    hooks = sum(INSIDE.values())
+    spent = sum(times["callbacks"])
+    detail = ", ".join(f"{k} {v / args.pairs * 1e3:.2f} ms" for k, v in sorted(INSIDE.items(), key=lambda kv: -kv[1]))
+    print(f"Inside the lab's hooks during the callbacks epochs: {hooks / args.pairs * 1e3:.2f} ms per epoch "
           f"of {spent / args.pairs:.3f} s = {hooks / spent:.2%} of the fit ({detail})")
 
-    # The callback alone, per call: unsampled batches return early; every `every`-th one samples.
-    cb = reporter()[0]
-    cb.set_model(net)
-    cb.on_epoch_begin(0)
+    # One batch's worth of hooks, per call: unsampled batches are cheap; every `every`-th one samples.
+    callbacks = JobCallbacks(job, Recorder(job, store), steps, lambda net, epoch: None).all
+    for cb in callbacks:
+        cb.set_model(net)
+        cb.on_epoch_begin(0)
     logs = {"loss": 0.5, "accuracy": 0.8}
     t0 = time.perf_counter()
     for i in range(args.calls):
-        if cb.batch >= cb.steps - 1:
-            cb.batch = 0
-        cb.on_train_batch_end(i, logs)
+        for cb in callbacks:
+            cb.on_train_batch_end(i % steps, logs)
     per_call = (time.perf_counter() - t0) / args.calls
-    batch_s = med(times["reporter"]) / steps  # includes validation: a slight overestimate of one step
-    job.progress.update(samples=[])
-    print(f"_Reporter.on_train_batch_end: {per_call * 1e6:.2f} us per call on average (a sample every "
-          f"{cb.every} batches), {batch_s * 1e3:.2f} ms per batch -> {per_call / batch_s:.3%} of a step")
+    batch_s = med(times["callbacks"]) / steps  # includes validation: a slight overestimate of one step
+    print(f"on_train_batch_end of all {len(callbacks)} callbacks: {per_call * 1e6:.2f} us per batch on average "
+          f"(a live-line sample every {callbacks[0].every} batches), {batch_s * 1e3:.2f} ms per batch -> "
+          f"{per_call / batch_s:.3%} of a step")
     return 0
 
 

@@ -45,7 +45,7 @@ from lab import data, prepare, reclaim  # noqa: E402
 from lab.build import build_model, compile_model  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
-from lab.store import Store  # noqa: E402
+from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -86,9 +86,9 @@ def main(argv=None) -> int:
         if args.mode == "lab":
             job = manager.submit(preset.model, replace(train, seed=train.seed + run), owner="bench")
             state = manager.wait(job.id)
-            if state["status"] != "finished":
-                raise RuntimeError(f"run {run} ended {state['status']}: {state['error'] or state['message']}")
-            acc = state["test_acc"]
+            if state.status != "finished":
+                raise RuntimeError(f"run {run} ended {state.status}: {state.error or state.message}")
+            acc = state.test_acc
             # the worker collects garbage and trims the heap just after it signals the
             # end: wait for its thread, so each reading is what stays
             for thread in threading.enumerate():

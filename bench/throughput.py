@@ -57,7 +57,7 @@ from lab import charts, data, prepare  # noqa: E402
 from lab.build import build_model, compile_model  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
-from lab.store import Store  # noqa: E402
+from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
 
 
 def baseline(model, train, ds, timer: common.FitTimer) -> dict:
@@ -84,12 +84,12 @@ def watch(manager: JobManager, job_id: int, stop: threading.Event, every: float)
     """What one browser on the Train page does while a run trains: every ``every``
     seconds read the run's view and build its three Altair charts as JSON."""
     while not stop.wait(every):
-        p = manager.view(job_id)["progress"]
-        if p["samples"]:
-            charts.live_chart(p["samples"]).to_dict()
-        if p["history"]:
-            charts.epoch_chart(p["history"], "loss").to_dict()
-            charts.epoch_chart(p["history"], "accuracy").to_dict()
+        p = manager.view(job_id).progress
+        if p.samples:
+            charts.live_chart(p.samples).to_dict()
+        if p.history:
+            charts.epoch_chart(p.history, "loss").to_dict()
+            charts.epoch_chart(p.history, "accuracy").to_dict()
 
 
 def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: int,
@@ -107,13 +107,13 @@ def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: in
     for t in threads:
         t.join()
     whole, whole_cpu = time.perf_counter() - t0, time.process_time() - c0
-    if state["status"] != "finished":
-        raise RuntimeError(f"lab job ended {state['status']}: {state['error'] or state['message']}")
+    if state.status != "finished":
+        raise RuntimeError(f"lab job ended {state.status}: {state.error or state.message}")
     (fit,) = timer.take()
     return {"fit_s": fit["seconds"], "fit_cpu_s": fit["cpu_s"], "whole_s": whole, "whole_cpu_s": whole_cpu,
             "images": n_fit * train.epochs,
-            "val_acc": state["history"][-1].get("val_accuracy", float("nan")),
-            "test_acc": state["test_acc"], "thread": fit["thread"], "samples": len(state["samples"])}
+            "val_acc": state.history[-1].val_accuracy if state.history else float("nan"),
+            "test_acc": state.test_acc, "thread": fit["thread"], "samples": len(state.samples)}
 
 
 def bench_preset(key: str, train_limit: int, epochs: int, rounds: int, dataset: str,
@@ -187,28 +187,30 @@ def bench_preset(key: str, train_limit: int, epochs: int, rounds: int, dataset: 
 
 
 PROFILED = (  # (module, class or None, attribute, label): what --profile times in the lab's job
-    ("lab.jobs", "JobManager", "submit", "JobManager.submit"),
-    ("lab.jobs", None, "device_name", "device_name"),
+    ("lab.jobs.manager", "JobManager", "submit", "JobManager.submit"),
+    ("lab.jobs.trainer", None, "device_name", "device_name"),
     ("lab.data", None, "load", "data.load"),
-    ("lab.jobs", None, "validate", "summary.validate"),
+    ("lab.jobs.trainer", None, "validate", "summary.validate"),
     ("lab.prepare", None, "arrays", "prepare.arrays"),
-    ("lab.jobs", None, "build_model", "build_model"),
-    ("lab.jobs", None, "compile_model", "compile_model"),
+    ("lab.jobs.trainer", None, "build_model", "build_model"),
+    ("lab.jobs.trainer", None, "compile_model", "compile_model"),
     ("keras", "Model", "fit", "fit"),
     ("keras", "Model", "evaluate", "evaluate"),
-    ("lab.jobs", "_Reporter", "on_epoch_begin", "_Reporter.on_epoch_begin"),
-    ("lab.jobs", "_Reporter", "on_train_batch_end", "_Reporter.on_train_batch_end"),
-    ("lab.jobs", "_Reporter", "on_test_batch_end", "_Reporter.on_test_batch_end"),
-    ("lab.jobs", "_Reporter", "on_epoch_end", "_Reporter.on_epoch_end"),
-    ("lab.jobs", "Progress", "update", "Progress.update"),
-    ("lab.jobs", "Progress", "add_sample", "Progress.add_sample"),
-    ("lab.jobs", "Progress", "position", "Progress.position"),
-    ("lab.jobs", "Progress", "snapshot", "Progress.snapshot"),
-    ("lab.jobs", "Trainer", "_epoch_done", "Trainer._epoch_done"),
-    ("lab.jobs", "Trainer", "_save", "Trainer._save"),
-    ("lab.store", "Store", "add_epoch", "Store.add_epoch"),
-    ("lab.store", "Store", "update_run", "Store.update_run"),
-    ("lab.store", "Store", "create_run", "Store.create_run"),
+    ("lab.jobs.callbacks", "ReportProgress", "on_epoch_begin", "ReportProgress.on_epoch_begin"),
+    ("lab.jobs.callbacks", "ReportProgress", "on_train_batch_end", "ReportProgress.on_train_batch_end"),
+    ("lab.jobs.callbacks", "StopOnRequest", "on_train_batch_end", "StopOnRequest.on_train_batch_end"),
+    ("lab.jobs.callbacks", "StopOnNaN", "on_train_batch_end", "StopOnNaN.on_train_batch_end"),
+    ("lab.jobs.callbacks", "FinishedEpochs", "on_train_batch_end", "FinishedEpochs.on_train_batch_end"),
+    ("lab.jobs.callbacks", "FinishedEpochs", "on_epoch_end", "FinishedEpochs.on_epoch_end"),
+    ("lab.jobs.recorder", "Recorder", "position", "Recorder.position"),
+    ("lab.jobs.recorder", "Recorder", "sample", "Recorder.sample"),
+    ("lab.jobs.recorder", "Recorder", "epoch", "Recorder.epoch"),
+    ("lab.jobs.recorder", "Recorder", "finish", "Recorder.finish"),
+    ("lab.jobs.progress", "LiveProgress", "snapshot", "LiveProgress.snapshot"),
+    ("lab.artifacts", None, "write_model", "artifacts.write_model"),
+    ("lab.records.sql", "SQLStore", "add_epoch", "SQLStore.add_epoch"),
+    ("lab.records.sql", "SQLStore", "update_run", "SQLStore.update_run"),
+    ("lab.records.sql", "SQLStore", "create_run", "SQLStore.create_run"),
     ("gc", None, "collect", "gc.collect"),
 )
 
