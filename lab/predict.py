@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from lab import artifacts
+from lab.settings import settings
 
 INK_THRESHOLD = 0.1  # brightness (0..1) below which a pixel counts as background
+MIN_SIDE = 8  # pixels: a smaller picture cannot hold a readable digit
+MAX_COVER = 0.6  # share of a drawing that may be ink before it is no longer a digit on a background
+PLAIN = 0.05  # a picture whose shades all lie closer than this holds no digit
+WORK_SIDE = 1024  # large pictures are shrunk to this before anything else: a 28x28 result needs no more
 
 
 class EmptyImage(ValueError):
@@ -24,24 +30,55 @@ class EmptyImage(ValueError):
 
 
 class BadImage(ValueError):
-    """A file that is not a readable picture."""
+    """A picture the lab cannot read a digit from; the message says what is wrong with it."""
 
 
-def read_upload(raw: bytes) -> np.ndarray:
-    """PNG/JPEG bytes -> RGBA uint8 array. Raises `BadImage` for anything else."""
+def read_upload(raw: bytes, max_pixels: int | None = None) -> np.ndarray:
+    """PNG/JPEG bytes -> RGBA uint8 array, at most `WORK_SIDE` pixels a side.
+
+    The size is read from the file's header first: a picture over ``max_pixels``
+    (default ``LAB_MAX_IMAGE_PIXELS``) is refused before it is decoded, so a
+    small file that unpacks to a huge image cannot stall a shared server.
+
+    Raises:
+        BadImage: not a picture, too many pixels, or too small to hold a digit.
+    """
+    limit = max_pixels or settings().max_image_pixels
     try:
-        with Image.open(io.BytesIO(raw)) as img:
-            return np.asarray(img.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():  # PIL's own bomb warning: the size is checked right below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))  # reads the header, not the pixels
+        with img:
+            w, h = img.size
+            if w * h > limit:
+                raise BadImage(f"This picture is {w:,} x {h:,} pixels ({w * h / 1e6:,.0f} million); the lab "
+                               f"reads pictures of up to {limit / 1e6:g} million pixels. Shrink or crop it "
+                               "and upload it again.")
+            if min(w, h) < MIN_SIDE:
+                raise BadImage(f"This picture is only {w} x {h} pixels: too small to hold a digit. Upload "
+                               f"a picture of at least {MIN_SIDE} x {MIN_SIDE} pixels.")
+            img.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG decodes at a reduced size; others ignore it
+            rgba = img.convert("RGBA")
+            rgba.thumbnail((WORK_SIDE, WORK_SIDE))
+            return np.asarray(rgba)
+    except Image.DecompressionBombError as exc:
+        raise BadImage(f"This picture has far more pixels than the lab reads (up to {limit / 1e6:g} million). "
+                       "Shrink or crop it and upload it again.") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        if isinstance(exc, BadImage):
+            raise
         raise BadImage("This file is not a picture the lab can read: upload a PNG or JPEG "
                        "of one digit.") from exc
 
 
-def grey(rgba: np.ndarray) -> np.ndarray:
+def grey(rgba: np.ndarray, paper: bool = True) -> np.ndarray:
     """RGBA (or grey) uint8 -> float 0..1 ink image, white ink on black.
 
-    Transparent pixels count as background. A picture that is mostly light
-    (dark ink on paper) is inverted.
+    Transparent pixels are background whatever colour the ink is: in a cut-out
+    (a digit on a transparent background) the opaque pixels are the ink. With
+    ``paper`` (a photo or a scan), a picture that is mostly light (dark ink on
+    paper) is inverted and an even grey paper is taken away; a canvas drawing
+    (``paper=False``) is already white on black.
     """
     rgba = np.asarray(rgba)
     if rgba.ndim == 2:
@@ -52,20 +89,60 @@ def grey(rgba: np.ndarray) -> np.ndarray:
         g = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         alpha = rgba[..., 3].astype(np.float32) / 255.0 if rgba.shape[-1] == 4 else np.ones_like(g)
     opaque = alpha > 0.5
-    if opaque.mean() > 0.5 and np.median(g[opaque]) > 0.5:
+    if (~opaque).mean() > 0.05 and opaque.any():  # a cut-out on a transparent background
+        shades = g[opaque]
+        if np.percentile(shades, 90) - np.percentile(shades, 10) < 0.3:
+            return alpha  # one colour of ink: where it is opaque is where the digit is
+        g = np.where(opaque, g, np.median(shades))  # a picture with its own paper: fill the holes with it
+        alpha = np.ones_like(g)
+    if paper and opaque.mean() > 0.5 and np.median(g[opaque]) > 0.5:
         g = 1.0 - g  # dark ink on light paper
     g = g * alpha
     background = float(np.median(g))
-    if background > 0.02 and g.max() > background:  # a photo: grey paper, not a clean canvas
+    if paper and background > 0.02 and g.max() > background:  # grey paper, not a clean canvas
         g = np.clip((g - background) / (g.max() - background), 0.0, 1.0)
     return g
 
 
-def to_input(rgba: np.ndarray) -> np.ndarray:
+def from_canvas(rgba: np.ndarray | None) -> np.ndarray:
+    """The canvas drawing (white on black, as `st_canvas` returns it) as a 28x28 input.
+
+    Raises:
+        EmptyImage: nothing drawn.
+        BadImage: the drawing covers most of the canvas, so no digit stands on a background.
+    """
+    if rgba is not None:
+        covered = float((grey(rgba, paper=False) > 0.5).mean())
+        if covered > MAX_COVER:
+            raise BadImage(f"The drawing covers {covered:.0%} of the canvas, so the lab cannot tell the "
+                           "digit from the background. Press Clear and draw one digit with space around it.")
+    return to_input(rgba, paper=False)
+
+
+def from_upload(raw: bytes) -> np.ndarray:
+    """An uploaded picture (PNG or JPEG bytes) as a 28x28 input.
+
+    Raises:
+        BadImage: not a picture, too large or too small, fully transparent, or one plain
+            colour; the message says which.
+    """
+    rgba = read_upload(raw)
+    if rgba[..., 3].max() == 0:
+        raise BadImage("This picture is fully transparent: there is nothing in it to read. Upload a "
+                       "picture in which the digit is visible.")
+    shades = grey(rgba)
+    if float(shades.max() - shades.min()) < PLAIN:
+        raise BadImage("This picture is one plain colour: there is no digit in it to read. Upload a "
+                       "picture of one digit on a plain background.")
+    return to_input(rgba)
+
+
+def to_input(rgba: np.ndarray, paper: bool = True) -> np.ndarray:
     """Centre and scale a drawing the MNIST way.
 
     Args:
         rgba: (H, W, 4) uint8 canvas image, or an RGB/grey picture.
+        paper: whether it may be dark ink on light paper (see `grey`).
 
     Returns:
         (28, 28) float32 in 0..1, white digit on black.
@@ -80,7 +157,7 @@ def to_input(rgba: np.ndarray) -> np.ndarray:
     """
     if rgba is None:
         raise EmptyImage("The canvas is empty: draw a digit first.")
-    g = grey(rgba)
+    g = grey(rgba, paper)
     ink = g > INK_THRESHOLD
     if not ink.any():
         raise EmptyImage("The canvas is empty: draw a digit first.")

@@ -35,8 +35,7 @@ with left:
     upload = st.file_uploader("...or upload a picture", type=["png", "jpg", "jpeg"], key="draw_upload")
 
 try:
-    picture = predict.read_upload(upload.getvalue()) if upload else canvas.image_data
-    image = predict.to_input(picture)
+    image = predict.from_upload(upload.getvalue()) if upload else predict.from_canvas(canvas.image_data)
 except (predict.EmptyImage, predict.BadImage) as exc:
     mid.info(str(exc))
     st.stop()

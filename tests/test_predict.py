@@ -197,3 +197,23 @@ def test_a_photo_on_grey_paper_keeps_only_the_ink():
     cols = np.flatnonzero(x.max(axis=0) > 0.3)
     assert cols.max() - cols.min() <= 6  # a thin stroke, not a grey block
     assert x.max() > 0.6  # bright ink (a 2-pixel stroke after scaling, so anti-aliased)
+
+
+def test_a_dark_digit_on_a_transparent_background_is_read():
+    """A very common PNG: black ink, every other pixel transparent (alpha 0, colour black)."""
+    cutout = _canvas(_seven, bg=(0, 0, 0, 0), ink=(0, 0, 0, 255))
+    np.testing.assert_allclose(to_input(cutout), to_input(_canvas(_seven)), atol=1e-6)
+    navy = _canvas(_seven, bg=(255, 255, 255, 0), ink=(20, 20, 90, 255))  # coloured ink, white see-through
+    np.testing.assert_allclose(to_input(navy), to_input(_canvas(_seven)), atol=1e-6)
+
+
+def test_uploads_are_checked_from_the_header_and_shrunk(monkeypatch):
+    from lab import predict as lp
+
+    big = Image.new("L", (3000, 2000), 255)
+    ImageDraw.Draw(big).line([(1500, 200), (1500, 1800)], fill=0, width=120)
+    arr = read_upload(_png(big))
+    assert max(arr.shape[:2]) == lp.WORK_SIDE  # shrunk before anything else
+    assert to_input(arr).max() > 0.9
+    with pytest.raises(BadImage, match="3,000 x 2,000 pixels"):
+        read_upload(_png(big), max_pixels=5_000_000)
