@@ -9,6 +9,7 @@ import streamlit as st
 
 from lab.artifacts import ModelFiles
 from lab.jobs import JobManager, shared_manager
+from lab.jobs.lock import AnotherServer
 from lab.records import RecordStore, RunRecord, StoreError
 from lab.settings import SettingsError, settings
 from lab.spec import Preset, load_presets
@@ -53,7 +54,7 @@ def manager() -> JobManager:
     via_app()
     try:
         return shared_manager(settings().home)
-    except StoreError as exc:
+    except (StoreError, AnotherServer) as exc:
         st.error(str(exc))
         st.stop()
 

@@ -13,11 +13,12 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from lab import data
+from lab import artifacts, data
 from lab.artifacts import ModelFiles
 from lab.data import DATASETS
 from lab.jobs.executors import Executor, ThreadExecutor
 from lab.jobs.job import Job, JobRejected
+from lab.jobs.lock import ServerLock
 from lab.jobs.progress import ProgressSnapshot
 from lab.jobs.queue import JobQueue
 from lab.jobs.recorder import Recorder
@@ -40,7 +41,9 @@ class JobManager:
         model_dir: where model files go (default ``$LAB_HOME/trained``).
         executor: what runs the jobs (default: worker threads in this process).
 
-    Creating a manager marks runs left active by a dead process as interrupted.
+    Creating a manager takes the data folder for this process (`lab.jobs.lock`:
+    `AnotherServer` when another server has it), then marks runs left active by
+    a dead server as interrupted.
 
     Example:
         >>> manager = JobManager(open_store(tmp_path))          # doctest: +SKIP
@@ -55,6 +58,7 @@ class JobManager:
         self.store = store
         self.models = ModelFiles(model_dir or s.models_dir)
         self.models.folder.mkdir(parents=True, exist_ok=True)
+        self.lock = ServerLock(self.models.folder.parent)
         self.queue = JobQueue(max_running or s.max_jobs, s.queue_size if max_waiting is None else max_waiting)
         self.executor = executor or ThreadExecutor()
         self._lock = threading.Lock()
@@ -102,12 +106,12 @@ class JobManager:
         if path is None or run.saved_epoch is None:
             raise JobRejected(f"Run {run_id} has no saved model to continue from "
                               "(it failed before saving one, or its file was removed).")
+        refused = artifacts.refusal(path)
+        if refused:
+            raise JobRejected(f"Run {run_id} cannot be continued: {refused}")
         start = int(run.saved_epoch)
-        try:
-            model = ModelSpec.from_dict(json.loads(run.spec_json))
-            train = replace(TrainSpec.from_dict(json.loads(run.train_json)), epochs=start + more_epochs)
-        except (ValueError, TypeError, SpecError) as exc:  # JSON or spec errors in an old record
-            raise JobRejected(f"The settings saved with run {run_id} cannot be read ({exc}).") from exc
+        model, train = _specs(run)
+        train = replace(train, epochs=start + more_epochs)
         if train.epochs > settings().max_epochs:
             raise JobRejected(f"Run {run_id} would then have {train.epochs:,} epochs, more than the lab's "
                               f"limit of {settings().max_epochs:,} (LAB_MAX_EPOCHS).")
@@ -121,6 +125,33 @@ class JobManager:
             job = self._job(run_id, owner, model, train, initial_epoch=start, resume_from=str(path),
                             previous_seconds=run.duration_s or 0.0)
             self._enqueue(Recorder(job, self.store, history))
+        return job
+
+    def requeue(self, run_id: int, who: str) -> Job:
+        """Queue again a run that was waiting in the queue when the lab stopped (its
+        record says ``interrupted`` while ``queued``). Only its owner may.
+
+        Raises:
+            JobRejected: the run did not wait when the lab stopped, or cannot be trained now.
+            PermissionError: ``who`` did not start it.
+        """
+        run = self.store.run(run_id)
+        if run is None:
+            raise JobRejected(f"There is no run {run_id}.")
+        if run.status != Status.INTERRUPTED or run.interrupted_while != Status.QUEUED:
+            raise JobRejected(f"Run {run_id} was not waiting in the queue when the lab stopped, so it "
+                              "cannot be queued again: continue it, or start a new run.")
+        if who != run.owner:
+            raise PermissionError(f"Only {run.owner}, who started run {run_id}, can queue it again.")
+        model, train = _specs(run)
+        problems = validate(model, train, n_train=self._check_data(train.dataset))
+        if problems:
+            raise JobRejected(" ".join(problems))
+        with self._lock:
+            self.queue.check_room()
+            self.store.update_run(run_id, status=Status.QUEUED, message="", interrupted_while=None)
+            job = self._job(run_id, run.owner, model, train)
+            self._enqueue(Recorder(job, self.store))
         return job
 
     def stop(self, job_id: int, who: str) -> None:
@@ -222,6 +253,14 @@ class JobManager:
                 del self._jobs[old]
             self._release()
         recorder.done.set()
+
+
+def _specs(run) -> tuple[ModelSpec, TrainSpec]:
+    """The network and settings saved with a run; JobRejected when they cannot be read."""
+    try:
+        return ModelSpec.from_dict(json.loads(run.spec_json)), TrainSpec.from_dict(json.loads(run.train_json))
+    except (ValueError, TypeError, SpecError) as exc:  # JSON or spec errors in an old record
+        raise JobRejected(f"The settings saved with run {run.id} cannot be read ({exc}).") from exc
 
 
 _SHARED: dict[str, JobManager] = {}

@@ -36,3 +36,25 @@ def from_record(run: RunRecord, history: list[Epoch]) -> ProgressSnapshot:
         test_loss=run.test_loss, test_acc=run.test_acc, device=run.device, seconds=run.duration_s or 0.0,
         message=message, error=message if run.status == Status.FAILED else None,
         advice=advice.diagnose(history, info.n_classes if info else 0))
+
+
+def why_not_continued(run: RunRecord, has_model: bool) -> str | None:
+    """Why a run that ended is not offered for Continue, in a sentence; None when it is
+    offered (it has a saved model) or still active.
+
+    Example:
+        >>> why_not_continued(RunRecord(5, status=Status.INTERRUPTED, interrupted_while="queued"), False)
+        'Run 5 was waiting in the queue when the lab stopped: queue it again.'
+    """
+    if has_model and run.saved_epoch is not None or run.status.active:
+        return None
+    if run.status == Status.INTERRUPTED and run.interrupted_while == Status.QUEUED:
+        return f"Run {run.id} was waiting in the queue when the lab stopped: queue it again."
+    if run.status == Status.INTERRUPTED:
+        return (f"Run {run.id} was interrupted before its first save, so there is nothing to continue "
+                "from: start it again.")
+    if run.status == Status.DIVERGED:
+        return f"Run {run.id} diverged (its weights became NaN), so they were not kept: start it again."
+    if run.status in (Status.FAILED, Status.STOPPED) and run.saved_epoch is None:
+        return f"Run {run.id} {run.status} before its first save: start it again."
+    return f"Run {run.id} has no model file any more: start it again."
