@@ -51,19 +51,19 @@ def diagnose(history: Sequence[Epoch], n_classes: int = 0) -> str | None:
 
 
 def _blown_up(history: Sequence[Epoch], n_classes: int) -> str | None:
-    """A run whose loss exploded without becoming NaN: huge loss, accuracy at chance."""
+    """A run whose loss exploded without becoming NaN: at some epoch far above the loss of
+    a network that guesses, and accuracy now no better than guessing (the exploding steps
+    kill the units; what is left answers the same for every image)."""
     last = history[-1]
-    if n_classes < 2 or last.loss is None or last.accuracy is None:
+    if n_classes < 2 or last.accuracy is None:
         return None
-    chance = 1.0 / n_classes
-    first = history[0].loss
-    grew = len(history) > 1 and first is not None and first > 0 and last.loss > 5 * first
-    huge = last.loss > 10 * math.log(n_classes) or grew
-    if last.accuracy <= 1.5 * chance and huge:
-        return (f"Training blew up: the loss is {last.loss:,.1f}, far above where a network that "
-                f"guesses starts (about {math.log(n_classes):.1f}), and accuracy is {last.accuracy:.0%}, "
-                f"no better than guessing one of {n_classes} classes ({chance:.0%}). The learning "
-                "rate is too large: each step jumps past the minimum. Divide it by 10 and train again.")
+    chance, guessing = 1.0 / n_classes, math.log(n_classes)
+    peak = max((row.loss for row in history if row.loss is not None), default=0.0)
+    if last.accuracy <= 1.5 * chance and peak > 2 * guessing:
+        return (f"Training blew up: the loss reached {peak:,.1f}, far above where a network that "
+                f"guesses starts (about {guessing:.1f}), and accuracy is {last.accuracy:.0%}, no better "
+                f"than guessing one of {n_classes} classes ({chance:.0%}). The learning rate is too "
+                "large: each step jumps past the minimum. Divide it by 10 and train again.")
     return None
 
 

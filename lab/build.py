@@ -6,6 +6,8 @@ the Keras call, so the exported code builds exactly the model the lab trains.
 
 from __future__ import annotations
 
+import re
+
 import keras
 
 from lab.layers import KINDS
@@ -35,7 +37,19 @@ def build_model(model: ModelSpec, input_shape: tuple[int, ...]) -> keras.Model:
     layers = [keras.Input(shape=tuple(input_shape))]
     layers += [KINDS[layer.kind].keras_layer(keras, layer, f"{layer.kind.lower()}_{i}")
                for i, layer in enumerate(model.layers, start=1)]
-    return keras.Sequential(layers, name="".join(c if c.isalnum() else "_" for c in model.name) or "net")
+    return keras.Sequential(layers, name=keras_name(model.name))
+
+
+def keras_name(name: str) -> str:
+    """A Keras model name for a network name a user typed: ASCII letters, digits and ``_``,
+    starting with a letter or digit (TensorFlow refuses other scope names).
+
+    Example:
+        >>> keras_name("every kind!"), keras_name("![x] Réseau"), keras_name("")
+        ('every_kind_', 'net___x__R_seau', 'net')
+    """
+    clean = re.sub(r"[^A-Za-z0-9]", "_", name)
+    return clean if clean[:1].isalnum() else "net" + clean
 
 
 def compile_model(net: keras.Model, train: TrainSpec) -> keras.Model:

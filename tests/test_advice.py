@@ -49,3 +49,17 @@ def test_short_or_empty_history():
     assert diagnose([]) is None
     assert diagnose(_h((1.0, 1.0))) is None
     assert diagnose(_h((1.0, 1.0), (1.0, 1.0))) is None  # two epochs: too early to call flat
+
+
+def test_a_loss_that_exploded_without_nan_is_explained():
+    """SGD at learning rate 10 on the workshop net (measured): epoch losses 241, 2.39, 2.39 with
+    accuracy at chance. Reading it as "not moving" would send a learner the wrong way."""
+    blown = [Epoch(1, loss=241.3, accuracy=0.104), Epoch(2, loss=2.39, accuracy=0.096),
+             Epoch(3, loss=2.39, accuracy=0.096)]
+    msg = diagnose(blown, n_classes=10)
+    assert msg.startswith("Training blew up: the loss reached 241.3") and "Divide it by 10" in msg
+    assert diagnose(blown) is None  # without the number of classes it cannot tell chance
+    slow = [Epoch(1, loss=2.30, accuracy=0.11), Epoch(2, loss=2.29, accuracy=0.12)]
+    assert diagnose(slow, n_classes=10) is None  # slow, not blown up: the loss never rose
+    learning = [Epoch(1, loss=30.0, accuracy=0.6), Epoch(2, loss=0.5, accuracy=0.9)]
+    assert diagnose(learning, n_classes=10) is None  # a big first loss, but it learns

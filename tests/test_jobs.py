@@ -290,3 +290,39 @@ def test_one_shared_manager_per_data_folder(tmp_path):
 
     assert shared_manager(tmp_path / "a") is shared_manager(tmp_path / "a")
     assert shared_manager(tmp_path / "a") is not shared_manager(tmp_path / "b")
+
+
+def test_a_network_at_the_layer_limit_builds_trains_saves_and_continues(manager):
+    """Whatever the checks accept can be built: the deepest network they allow trains."""
+    from lab.settings import settings as lab_settings
+    from lab.summary import validate
+
+    limit = lab_settings().max_layers
+    deep = ModelSpec("deep", [LayerSpec("Flatten")] + [LayerSpec("Dense", units=8)] * (limit - 2)
+                     + [LayerSpec("Dense", units=10, activation="softmax")])
+    assert len(deep.layers) == limit and validate(deep, settings(epochs=1)) == []
+    job = manager.submit(deep, settings(epochs=1, train_limit=300, batch_size=32), owner="ada")
+    assert manager.wait(job.id, 300).status == "finished", manager.snapshot(job.id).error
+    manager.continue_run(job.id, 1, owner="ada")
+    assert manager.wait(job.id, 300).status == "finished", manager.snapshot(job.id).error
+    one_more = ModelSpec("deeper", deep.layers[:1] + [LayerSpec("Dense", units=8)] + deep.layers[1:])
+    with pytest.raises(JobRejected, match="LAB_MAX_LAYERS"):
+        manager.submit(one_more, settings(epochs=1), owner="ada")
+
+
+def test_a_whole_number_learning_rate_trains(manager):
+    xor = PRESETS["xor_2_2_1"]
+    job = manager.submit(xor.model, replace(xor.train, learning_rate=1, epochs=20), owner="ada")
+    assert manager.wait(job.id, 120).status == "finished", manager.snapshot(job.id).error
+
+
+def test_a_run_that_blows_up_without_nan_is_explained(manager):
+    """SGD at learning rate 10: the loss explodes but stays a number; the run finishes
+    with advice saying why, on the page's view and when read back from the records."""
+    job = manager.submit(PRESETS["workshop_16_16_10"].model,
+                         settings(optimizer="sgd", learning_rate=10.0, epochs=3, train_limit=2000), owner="ada")
+    p = manager.wait(job.id, 120)
+    assert p.status == "finished"  # no NaN: Keras's cross-entropy stays finite
+    assert p.advice is not None and p.advice.startswith("Training blew up"), (p.history, p.advice)
+    assert "Divide it by 10" in p.advice
+    assert p.history[-1].accuracy < 0.15
