@@ -38,16 +38,20 @@ if name == "xor":
     st.dataframe(pd.DataFrame({"x1": ds.x_train[:, 0], "x2": ds.x_train[:, 1], "x1 XOR x2": ds.y_train}),
                  hide_index=True)
 else:
-    start = st.number_input("First sample", 0, len(ds.x_train) - 24, 0, step=24, key="ds_start")
-    idx = range(int(start), int(start) + 24)
-    st.image([ds.x_train[i] for i in idx], width=64,
-             caption=[f"{i}: {ds.class_names[ds.y_train[i]]}" for i in idx])
+    start = widgets.index_input("First sample", len(ds.x_train), key="ds_start", step=24,
+                                last=len(ds.x_train) - 24)
+    if start is not None:
+        idx = range(start, start + 24)
+        st.image([ds.x_train[i] for i in idx], width=64,
+                 caption=[f"{i}: {ds.class_names[ds.y_train[i]]}" for i in idx])
 
 st.subheader("Label counts (training set)")
 st.altair_chart(charts.count_chart(ds.y_train, ds.class_names), width="stretch")
 
 st.subheader("One label as a one-hot vector")
-i = int(st.number_input("Sample number", 0, len(ds.x_train) - 1, 0, key="ds_one"))
+i = widgets.index_input("Sample number", len(ds.x_train), key="ds_one")
+if i is None:
+    st.stop()
 label = int(ds.y_train[i])
 left, right = st.columns([1, 3])
 if name != "xor":

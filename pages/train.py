@@ -3,6 +3,8 @@
 import streamlit as st
 
 from lab import data, jobs, summary
+from lab.jobs.view import why_not_continued
+from lab.records import Status
 from lab.spec import TrainSpec
 from ui import live, resources, state, widgets
 from ui.text import escape
@@ -94,3 +96,12 @@ if saved:
             st.error(escape(exc))
 else:
     st.caption("No saved run to continue yet.")
+for run in [r for r in runs.values() if r.status == Status.INTERRUPTED and not manager.models.has_model(r)]:
+    st.caption(why_not_continued(run, has_model=False))  # a run that vanished from the list says why
+    if run.interrupted_while == Status.QUEUED and run.owner == me and st.button(
+            f"Queue run {run.id} again", key=f"requeue_{run.id}"):
+        try:
+            state.follow(manager.requeue(run.id, me).id)
+            st.rerun()
+        except (jobs.JobRejected, PermissionError) as exc:
+            st.error(escape(exc))

@@ -1,12 +1,15 @@
-"""Shared fixtures: real MNIST split, an isolated lab home, no downloads."""
+"""Shared fixtures: real MNIST split, an isolated lab home, no downloads, one trained run."""
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import streamlit.testing.v1.app_test as app_test
+from streamlit.runtime.pages_manager import PagesManager
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -15,6 +18,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["LAB_OFFLINE"] = "1"  # tests never wait on the network
 
 from realdata import write_mnist_split  # noqa: E402
+
+from lab.jobs import JobManager  # noqa: E402
+from lab.records import RunRecord  # noqa: E402
+from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
+from lab.spec import load_presets  # noqa: E402
+
+WORKSHOP = "workshop_16_16_10"
+
+
+class _NavigationPagesManager(PagesManager):
+    """AppTest resets ``PagesManager.uses_pages_directory`` to None before every
+    run, and because a ``pages/`` folder sits beside app.py it is then set to
+    True: the old pages-folder mode, where after ``switch_page`` only the page
+    file runs, never app.py (no sidebar, no set_page_config). On a server the
+    first ``st.navigation`` call (or importing ui.py) turns that mode off for
+    the process, so app.py runs every time; this does the same under AppTest."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def run_app_py_every_time(monkeypatch):
+    """For AppTest: app.py runs on every page switch, as on a real server."""
+    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +59,19 @@ def lab_env(monkeypatch, tmp_path, datasets_dir):
     monkeypatch.setenv("LAB_DATASETS", str(datasets_dir))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     yield
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory, datasets_dir) -> tuple[RunRecord, Path]:
+    """One tiny workshop run (1,000 images, 1 epoch), trained once per session: its record
+    and its model file."""
+    home = tmp_path_factory.mktemp("trained_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_HOME", str(home))
+        mp.setenv("LAB_DATASETS", str(datasets_dir))
+        preset = load_presets()[WORKSHOP]
+        manager = JobManager(Store())
+        job = manager.submit(preset.model, replace(preset.train, epochs=1, train_limit=1000), owner="teacher")
+        assert manager.wait(job.id, timeout=120).status == "finished"
+        run = manager.store.run(job.id)
+        return run, manager.models.locate(run)

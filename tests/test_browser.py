@@ -410,3 +410,52 @@ def test_draw_a_digit(page):
     expect(page.get_by_text("what the network receives (28x28)")).to_have_count(0)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     assert not page.js_errors, page.js_errors
+
+
+MARKDOWN = "![i](http://127.0.0.1:9/track.png) $\\frac{a}{b}$ :red[x] **b**"
+
+
+def test_out_of_range_numbers_and_markdown_names(page):
+    """Only a browser shows these: a red number box must stop Start with a message, and a
+    name with Markdown must be shown as typed (no image fetched, no maths, no colour)."""
+    go(page, "Architecture", "Architecture")
+    name = page.get_by_label("Network name", exact=True)
+    name.fill(MARKDOWN)
+    name.press("Enter")
+    settle(page)
+    owner = page.get_by_label("Your name", exact=True)
+    owner.fill(MARKDOWN)
+    owner.press("Enter")
+    settle(page)
+
+    go(page, "Train", "Train")
+    expect(page.get_by_text(f"Network: {MARKDOWN}")).to_be_visible()
+    set_number(page, "Epochs", -5)
+    expect(page.get_by_text("Epochs is -5: train for at least 1 epoch.")).to_be_visible()
+    expect(page.get_by_role("button", name="Start training")).to_be_disabled()
+    shoot(page, "9-train-bad-number")
+
+    set_number(page, "Epochs", 3)
+    set_number(page, "Use only the first N training images (0 = all)", 2000)
+    set_number(page, "Batch size", 8)
+    expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+    page.get_by_role("button", name="Start training").click()
+    sidebar = page.locator("[data-testid='stSidebar'] [data-testid='stCaptionContainer']").filter(
+        has_text="Training now")
+    expect(sidebar).to_be_visible(timeout=LONG)
+    shown = sidebar.first.inner_text().replace("\u200b", "")  # the escape's invisible breaks
+    assert f", {MARKDOWN} ({MARKDOWN}), epoch" in shown, shown
+    run = None
+    deadline = time.monotonic() + LONG / 1000
+    while run is None and time.monotonic() < deadline:
+        line = status_line(page).first.inner_text()
+        if MARKDOWN in line:
+            run = watched_run(page)
+        page.wait_for_timeout(250)
+    assert run is not None, "the run with the Markdown name never showed"
+    wait_ended(page, run, "finished")
+    line = status_line(page).first.inner_text()
+    assert line == f"Run {run} · {MARKDOWN} · mnist · started by {MARKDOWN} · finished", line
+    assert page.locator("img[src*='127.0.0.1']").count() == 0  # nothing fetched
+    assert page.locator(".katex").count() == 0  # no maths rendered
+    shoot(page, "10-train-markdown-name")

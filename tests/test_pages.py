@@ -1,164 +1,26 @@
 """The five pages, driven through Streamlit's AppTest (no browser).
 
 Every test runs the real ``app.py`` (st.navigation) in its own LAB_HOME, so
-each gets its own store and its own cached job manager (``ui._manager`` is
-keyed by the LAB_HOME path). Trained models come from one tiny training run
-per session (`trained_model`), copied into each test's LAB_HOME, except the
-Train-page tests, which train through the page itself.
+each gets its own records and its own shared job manager. Trained models come
+from one tiny training run per session (`trained_model` in conftest), copied
+into each test's LAB_HOME, except the Train-page tests, which train through
+the page itself. Helpers are in ``appkit.py``.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import shutil
-from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
-import streamlit.testing.v1.app_test as app_test
-from PIL import Image
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
 
 import lab.data
-from lab.artifacts import ModelFiles
-from lab.records import RunRecord
-from lab.jobs import JobManager, shared_manager
+from appkit import (WORKSHOP, WORKSHOP_PARAMS, digit_png, install_model, layers_key, open_page, page,
+                    page_manager, seed_run, set_spec, start_app, values, version)
 from lab.records.sqlite import SQLiteStore as Store
-from lab.settings import settings
-from lab.spec import LayerSpec, ModelSpec, load_presets
-from lab.spec import to_json as spec_json
+from lab.spec import LayerSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKSHOP = "workshop_16_16_10"
-WORKSHOP_PARAMS = 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10  # 13,002
-
-
-# ---- helpers -----------------------------------------------------------------------------
-
-
-class _NavigationPagesManager(PagesManager):
-    """AppTest resets ``PagesManager.uses_pages_directory`` to None before every
-    run, and because a ``pages/`` folder sits beside app.py it is then set to
-    True: the old pages-folder mode, where after ``switch_page`` only the page
-    file runs, never app.py (no sidebar, no set_page_config). On a server the
-    first ``st.navigation`` call (or importing ui.py) turns that mode off for
-    the process, so app.py runs every time; this does the same under AppTest."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def run_app_py_every_time(monkeypatch):
-    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)
-
-
-def start_app() -> AppTest:
-    """The whole app, first run done (the Datasets page is the default)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def page(name: str) -> AppTest:
-    return open_page(start_app(), f"pages/{name}.py")
-
-
-def values(elements) -> list[str]:
-    return [e.value for e in elements]
-
-
-def keys(elements) -> list[str | None]:
-    return [e.key for e in elements]
-
-
-def page_manager() -> JobManager:
-    """The job manager the pages use in this test (the one ``ui.resources.manager()`` returns)."""
-    return shared_manager(settings().home)
-
-
-def seed_run(store: Store | None = None, **fields) -> int:
-    """A finished run record, as training leaves it (without a model file unless given)."""
-    preset = load_presets()[WORKSHOP]
-    store = store or Store()
-    record = dict(
-        owner="ada", dataset="mnist", network=preset.model.name, architecture=preset.model.architecture(),
-        activations=preset.model.activations(), spec_json=spec_json(preset.model),
-        train_json=spec_json(preset.train), seed=42, params=WORKSHOP_PARAMS, status="finished",
-        epochs_done=2, epochs_planned=2, train_acc=0.9, val_acc=0.88, test_loss=0.4, test_acc=0.87,
-        duration_s=3.0, comment="first try", device="CPU")
-    record.update(fields)
-    return store.create_run(**record)
-
-
-def set_spec(at: AppTest, model: ModelSpec) -> AppTest:
-    """Put a network into the session as if it had been edited, and rerun.
-
-    Resetting the "network" and "layers" widget groups is what ``ui.state.use_preset``
-    does: the layer editor then starts again from ``model_spec`` instead of its previous table.
-    """
-    at.session_state["model_spec"] = model
-    for group in ("network", "layers"):
-        at.session_state[f"gen:{group}"] = at.session_state[f"gen:{group}"] + 1
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def version(at: AppTest) -> int:
-    """The generation of the edited network's inputs (their keys end in it)."""
-    return at.session_state["gen:network"]
-
-
-def layers_key(at: AppTest) -> str:
-    """The key of the Architecture page's layer table now."""
-    return f"arch_layers_{at.session_state['gen:layers']}"
-
-
-def digit_png(index: int = 0) -> tuple[bytes, int]:
-    """A real MNIST test digit as PNG bytes, and its label."""
-    ds = lab.data.load("mnist")
-    buf = io.BytesIO()
-    Image.fromarray(ds.x_test[index]).save(buf, format="PNG")
-    return buf.getvalue(), int(ds.y_test[index])
-
-
-@pytest.fixture(scope="session")
-def trained_model(tmp_path_factory, datasets_dir) -> tuple[RunRecord, Path]:
-    """One tiny workshop run (1,000 images, 1 epoch), trained once per session: its record
-    and its model file."""
-    home = tmp_path_factory.mktemp("trained_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAB_HOME", str(home))
-        mp.setenv("LAB_DATASETS", str(datasets_dir))
-        preset = load_presets()[WORKSHOP]
-        manager = JobManager(Store())
-        job = manager.submit(preset.model, replace(preset.train, epochs=1, train_limit=1000), owner="teacher")
-        assert manager.wait(job.id, timeout=120).status == "finished"
-        run = manager.store.run(job.id)
-        return run, manager.models.locate(run)
-
-
-def install_model(trained: tuple[RunRecord, Path], store: Store | None = None) -> int:
-    """Copy a trained run (record and model file) into this test's LAB_HOME."""
-    run, path = trained
-    store = store or Store()
-    run_id = store.create_run(**{k: v for k, v in asdict(run).items() if k not in ("id", "model_path")})
-    files = ModelFiles(settings().models_dir)
-    files.folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, files.target(run_id))
-    store.update_run(run_id, model_path=files.key(run_id))
-    return run_id
 
 
 # ---- every page ------------------------------------------------------------------------------
@@ -618,3 +480,27 @@ def test_a_running_job_survives_leaving_the_page_and_is_seen_by_another_browser(
     finally:
         page_manager().stop(run_id, "ada")
         assert page_manager().wait(run_id, 60).status == "stopped"
+
+
+def test_a_run_that_waited_when_the_lab_stopped_can_be_queued_again_by_its_owner():
+    store = Store()
+    preset_run = seed_run(store, status="queued", owner="ada")
+    store.update_run(preset_run, status="interrupted", interrupted_while="queued", epochs_done=0,
+                     message="The lab stopped while this run waited in the queue: queue it again on the Train page.")
+    broken = seed_run(store, status="interrupted", interrupted_while="running", owner="ada")
+    at = page("train")
+    captions = values(at.caption)
+    assert f"Run {preset_run} was waiting in the queue when the lab stopped: queue it again." in captions
+    assert (f"Run {broken} was interrupted before its first save, so there is nothing to continue from: "
+            "start it again.") in captions
+    assert not [b for b in at.button if b.key == f"requeue_{preset_run}"]  # not ada's browser
+    at.text_input(key="owner").set_value("ada").run()
+    at.button(key=f"requeue_{preset_run}").click().run()
+    assert not at.exception and not at.error
+    try:
+        assert Store().run(preset_run).status in ("queued", "running")
+        assert at.selectbox(key="train_watch").value == preset_run
+    finally:
+        page_manager().stop(preset_run, "ada")
+        page_manager().wait(preset_run, 60)
+    assert Store().run(preset_run).owner == "ada"

@@ -68,6 +68,17 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
     return by_id[chosen]
 
 
+def index_input(label: str, count: int, key: str, step: int = 1, last: int | None = None) -> int | None:
+    """A whole-number box for a position from 0 to ``last`` (default ``count - 1``); an
+    out-of-range number gets a message saying the range, and None is returned."""
+    last = count - 1 if last is None else last
+    value = int(st.number_input(label, value=0, step=step, key=key))
+    if not 0 <= value <= last:
+        st.error(f"{label} {value:,} does not exist here: choose one from 0 to {last:,}.")
+        return None
+    return value
+
+
 def plural(n: int, word: str) -> str:
     """``plural(1, "epoch")`` -> "1 epoch"; ``plural(3, "epoch")`` -> "3 epochs"."""
     return f"{n} {word}{'' if n == 1 else 's'}"
