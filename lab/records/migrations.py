@@ -38,7 +38,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     )),
 )
 
-LATEST = MIGRATIONS[-1].version
+LATEST = max(m.version for m in MIGRATIONS)
 
 
 def pending(version: int) -> list[Migration]:
@@ -48,4 +48,4 @@ def pending(version: int) -> list[Migration]:
         >>> [m.version for m in pending(0)] == list(range(1, LATEST + 1)), pending(LATEST)
         (True, [])
     """
-    return [m for m in MIGRATIONS if m.version > version]
+    return sorted((m for m in MIGRATIONS if m.version > version), key=lambda m: m.version)
