@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -267,3 +270,57 @@ def test_store_speaks_the_record_interface():
     sql_only = {"PRAGMA", "AUTOINCREMENT", "user_version"}
     source = (Path(__file__).parents[1] / "lab" / "records" / "sql.py").read_text()
     assert not any(word in source for word in sql_only), "SQLite-only SQL belongs in sqlite.py"
+
+
+def test_an_old_file_gains_the_class_tables_and_its_runs_belong_to_no_provable_owner(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    shutil.copy(FIXTURE, path)
+    store = Store(path)
+    old = store.run(1)
+    assert old.owner == "ada" and old.owner_id is None and old.power == "legacy:ada" and not old.hidden
+    assert store.tags() == {} and store.sweeps() == [] and store.challenges() == []
+    store.set_tags(1, ["first lab"])
+    store.update_run(1, hidden=1)
+    assert store.tags() == {1: ["first lab"]} and store.run(1).hidden
+    assert store.best_epochs() == {1: (0.72, 2)}
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from lab.records import Epoch
+    from lab.records.sqlite import SQLiteStore
+    store = SQLiteStore({path!r})
+    w = int(sys.argv[1])
+    for i in range({runs}):
+        run_id = store.create_run(network=f"writer {{w}} run {{i}}", status="running")
+        for e in range(1, {epochs} + 1):
+            store.add_epoch(run_id, Epoch(e, loss=w + i / 100 + e / 10000))
+            store.set_comment(run_id, f"w{{w}} r{{i}} e{{e}}")
+        store.set_tags(run_id, [f"writer {{w}}", f"run {{i}}"])
+        store.update_run(run_id, status="finished")
+""")
+
+
+def test_several_processes_writing_at_once_lose_nothing(tmp_path):
+    """Four server processes (as behind a load balancer) write runs, epochs, comments and tags
+    into one records file at the same time; every row is there afterwards."""
+    path = tmp_path / "runs.sqlite"
+    Store(path)
+    writers, runs, epochs = 4, 6, 8
+    code = WRITER.format(root=str(Path(__file__).resolve().parents[1]), path=str(path), runs=runs, epochs=epochs)
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(w)], stderr=subprocess.PIPE, text=True)
+             for w in range(writers)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+    store = Store(path)
+    recorded = store.runs()
+    assert len(recorded) == writers * runs
+    tags = store.tags()
+    for run in recorded:
+        w, i = (int(x) for x in run.network.split()[1::2])
+        assert run.status == "finished" and run.epochs_done == epochs
+        assert run.comment == f"w{w} r{i} e{epochs}"
+        assert [e.loss for e in store.epochs(run.id)] == [w + i / 100 + e / 10000 for e in range(1, epochs + 1)]
+        assert tags[run.id] == sorted([f"writer {w}", f"run {i}"])

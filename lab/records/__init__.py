@@ -6,11 +6,11 @@ records is decided here, once.
 
 from __future__ import annotations
 
-from lab.records.base import RecordStore, StoreError
-from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Epoch, RunRecord, Status
+from lab.records.base import Conflict, RecordStore, StoreError
+from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Challenge, Epoch, Person, RunRecord, Status, Sweep
 
-__all__ = ["EPOCH_METRICS", "RUN_FIELDS", "Epoch", "RecordStore", "RunRecord", "Status", "StoreError",
-           "open_store"]
+__all__ = ["EPOCH_METRICS", "RUN_FIELDS", "Challenge", "Conflict", "Epoch", "Person", "RecordStore", "RunRecord",
+           "Status", "StoreError", "Sweep", "open_store"]
 
 
 def open_store(home=None) -> RecordStore:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import abc
 
-from lab.records.types import Epoch, RunRecord
+from lab.records.types import Challenge, Epoch, Person, RunRecord, Sweep
+from lab.records.types import TrialBatch
 
 
 class StoreError(RuntimeError):
     """The records cannot be used; the message says what to do."""
+
+
+class Conflict(StoreError):
+    """A value that must be unique (a person's name) is already taken."""
 
 
 class RecordStore(abc.ABC):
@@ -57,5 +62,74 @@ class RecordStore(abc.ABC):
         """The version of the records' schema (see `lab.records.migrations`)."""
 
     def set_comment(self, run_id: int, comment: str) -> None:
-        """Replace the comment of a run (the only field people edit by hand)."""
+        """Replace the comment of a run."""
         self.update_run(run_id, comment=str(comment))
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run with its epochs and tags (its files are `lab.artifacts`' business)."""
+
+    @abc.abstractmethod
+    def best_epochs(self) -> dict[int, tuple[float, int]]:
+        """Run id -> (best validation accuracy, the first epoch that reached it)."""
+
+    # ---- people ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def person_by_key(self, key_hash: str) -> Person | None:
+        """The person whose private key hashes to ``key_hash``, or None."""
+
+    @abc.abstractmethod
+    def create_person(self, key_hash: str, name: str) -> Person:
+        """Record a new person; `Conflict` when the name is taken (ignoring case)."""
+
+    @abc.abstractmethod
+    def rename_person(self, person_id: str, name: str) -> Person:
+        """Give a person another name; `Conflict` when someone else has it."""
+
+    @abc.abstractmethod
+    def set_teacher(self, person_id: str, teacher: bool) -> Person:
+        """Grant or drop the teacher role."""
+
+    # ---- tags -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def set_tags(self, run_id: int, tags: list[str]) -> None:
+        """Replace the tags of a run."""
+
+    @abc.abstractmethod
+    def tags(self) -> dict[int, list[str]]:
+        """Run id -> its tags, sorted, for every run that has any."""
+
+    # ---- sweeps and challenges ------------------------------------------------------
+
+    @abc.abstractmethod
+    def create_sweep(self, **fields) -> int:
+        """Record a sweep (fields of `Sweep` but ``id``); returns its id."""
+
+    @abc.abstractmethod
+    def sweeps(self) -> list[Sweep]:
+        """Every sweep, newest first."""
+
+    @abc.abstractmethod
+    def create_challenge(self, **fields) -> int:
+        """Record a challenge (fields of `Challenge` but ``id``); returns its id."""
+
+    @abc.abstractmethod
+    def challenges(self) -> list[Challenge]:
+        """Every challenge, newest first."""
+
+    @abc.abstractmethod
+    def close_challenge(self, challenge_id: int, closed: bool = True) -> None:
+        """Close (or reopen) a challenge."""
+
+    # ---- trials (how often a network learns XOR) --------------------------------------
+
+    @abc.abstractmethod
+    def record_trials(self, batches: list[dict]) -> int:
+        """Record the batches of one study (fields of `TrialBatch` but ``id``, ``study`` and
+        ``created``) all at once, or none; returns the study's number."""
+
+    @abc.abstractmethod
+    def trials(self, study: int | None = None) -> list[TrialBatch]:
+        """Every recorded trial batch (of one study when given), newest first."""

@@ -36,6 +36,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE runs ADD COLUMN continued_by TEXT",
         "ALTER TABLE runs ADD COLUMN interrupted_while TEXT",
     )),
+    Migration(3, "trials: batches of XOR tries from random starts, one row per hidden size", (
+        "CREATE TABLE IF NOT EXISTS trials (id {id}, study INTEGER, created TEXT, owner TEXT, owner_id TEXT, "
+        "hidden INTEGER, activation TEXT, learning_rate {real}, epochs INTEGER, tries INTEGER, seed INTEGER, "
+        "learned INTEGER, seconds {real}, outcomes_json TEXT)",
+        "CREATE INDEX IF NOT EXISTS trials_by_study ON trials (study)",
+    )),
+    Migration(5, "a class's record: people, tags, hidden runs, sweeps, challenges", (
+        "CREATE TABLE IF NOT EXISTS people (id {id}, key_hash TEXT UNIQUE, name TEXT, name_key TEXT UNIQUE, "
+        "teacher INTEGER, created TEXT)",
+        "ALTER TABLE runs ADD COLUMN owner_id TEXT",
+        "ALTER TABLE runs ADD COLUMN hidden INTEGER",
+        "ALTER TABLE runs ADD COLUMN sweep_id INTEGER",
+        "ALTER TABLE runs ADD COLUMN sweep_values TEXT",
+        "CREATE TABLE IF NOT EXISTS tags (run_id INTEGER, tag TEXT, PRIMARY KEY (run_id, tag))",
+        "CREATE TABLE IF NOT EXISTS sweeps (id {id}, created TEXT, owner TEXT, owner_id TEXT, network TEXT, "
+        "spec_json TEXT, train_json TEXT, axes_json TEXT, seeds_json TEXT, size INTEGER)",
+        "CREATE TABLE IF NOT EXISTS challenges (id {id}, created TEXT, title TEXT, dataset TEXT, "
+        "min_accuracy {real}, max_params INTEGER, max_epochs INTEGER, max_seconds {real}, deadline TEXT, "
+        "closed INTEGER)",
+    )),
+    Migration(4, "where a run came from: trained here (empty) or uploaded as a model file", (
+        "ALTER TABLE runs ADD COLUMN origin TEXT",
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

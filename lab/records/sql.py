@@ -15,9 +15,10 @@ import time
 from contextlib import contextmanager
 from enum import Enum
 
-from lab.records.base import RecordStore, StoreError
+from lab.records.base import Conflict, RecordStore, StoreError
 from lab.records.migrations import LATEST, pending
-from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Epoch, RunRecord, Status
+from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Challenge, Epoch, Person, RunRecord, Status, Sweep
+from lab.records.types import TRIAL_FIELDS, TrialBatch
 
 INTERRUPTED_MESSAGES = {
     Status.RUNNING: "The lab stopped while this run was active.",
@@ -82,7 +83,9 @@ class SQLStore(RecordStore):
 
     @abc.abstractmethod
     def _insert(self, cur: _Cursor, sql: str, params: list) -> int:
-        """Run an INSERT into ``runs`` and return the new row's id."""
+        """Run an INSERT into a table with an ``id`` key and return the new row's id."""
+
+    UNIQUE_ERRORS: tuple[type[BaseException], ...] = ()  # the driver's "unique value taken" errors
 
     # ---- transactions and the schema ------------------------------------------------
 
@@ -187,6 +190,134 @@ class SQLStore(RecordStore):
                             "WHERE id = ?", [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(),
                                              row["id"]])
         return sorted(r["id"] for r in rows)
+
+
+    def delete_run(self, run_id: int) -> None:
+        with self._tx() as cur:
+            for table, key in (("epochs", "run_id"), ("tags", "run_id"), ("runs", "id")):
+                cur.execute(f"DELETE FROM {table} WHERE {key} = ?", [run_id])
+
+    def best_epochs(self) -> dict[int, tuple[float, int]]:
+        with self._tx(write=False) as cur:
+            rows = cur.execute(
+                "SELECT e.run_id, MIN(e.epoch) AS epoch, m.best FROM epochs e JOIN (SELECT run_id, "
+                "MAX(val_accuracy) AS best FROM epochs GROUP BY run_id) m ON e.run_id = m.run_id AND "
+                "e.val_accuracy = m.best GROUP BY e.run_id, m.best").dicts()
+        return {r["run_id"]: (r["best"], r["epoch"]) for r in rows}
+
+    # ---- people -------------------------------------------------------------------------
+
+    def person_by_key(self, key_hash: str) -> Person | None:
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT * FROM people WHERE key_hash = ?", [key_hash]).dicts()
+        return _person(rows[0]) if rows else None
+
+    def create_person(self, key_hash: str, name: str) -> Person:
+        with self._unique(name):
+            with self._tx() as cur:
+                pid = self._insert(cur, "INSERT INTO people (key_hash, name, name_key, teacher, created) "
+                                        "VALUES (?, ?, ?, 0, ?)", [key_hash, name, _name_key(name), now()])
+        return Person(f"p{pid}", name)
+
+    def rename_person(self, person_id: str, name: str) -> Person:
+        with self._unique(name):
+            with self._tx() as cur:
+                cur.execute("UPDATE people SET name = ?, name_key = ? WHERE id = ?",
+                            [name, _name_key(name), _person_number(person_id)])
+        return self._person(person_id)
+
+    def set_teacher(self, person_id: str, teacher: bool) -> Person:
+        with self._tx() as cur:
+            cur.execute("UPDATE people SET teacher = ? WHERE id = ?", [int(teacher), _person_number(person_id)])
+        return self._person(person_id)
+
+    def _person(self, person_id: str) -> Person:
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT * FROM people WHERE id = ?", [_person_number(person_id)]).dicts()
+        return _person(rows[0])
+
+    @contextmanager
+    def _unique(self, name: str):
+        try:
+            yield
+        except self.UNIQUE_ERRORS as exc:
+            raise Conflict(f"The name '{name}' is taken.") from exc
+
+    # ---- tags -------------------------------------------------------------------------
+
+    def set_tags(self, run_id: int, tags: list[str]) -> None:
+        with self._tx() as cur:
+            cur.execute("DELETE FROM tags WHERE run_id = ?", [run_id])
+            for tag in sorted(set(tags)):
+                cur.execute("INSERT INTO tags (run_id, tag) VALUES (?, ?)", [run_id, tag])
+
+    def tags(self) -> dict[int, list[str]]:
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT run_id, tag FROM tags ORDER BY run_id, tag").dicts()
+        out: dict[int, list[str]] = {}
+        for row in rows:
+            out.setdefault(row["run_id"], []).append(row["tag"])
+        return out
+
+    # ---- sweeps and challenges ------------------------------------------------------------
+
+    def create_sweep(self, **fields) -> int:
+        return self._create("sweeps", {"created": now(), **fields})
+
+    def sweeps(self) -> list[Sweep]:
+        with self._tx(write=False) as cur:
+            return [Sweep(**r) for r in cur.execute("SELECT * FROM sweeps ORDER BY id DESC").dicts()]
+
+    def create_challenge(self, **fields) -> int:
+        return self._create("challenges", {"created": now(), "closed": 0, **fields})
+
+    def challenges(self) -> list[Challenge]:
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT * FROM challenges ORDER BY id DESC").dicts()
+        return [Challenge(**{**r, "closed": bool(r["closed"])}) for r in rows]
+
+    def close_challenge(self, challenge_id: int, closed: bool = True) -> None:
+        with self._tx() as cur:
+            cur.execute("UPDATE challenges SET closed = ? WHERE id = ?", [int(closed), challenge_id])
+
+    def _create(self, table: str, fields: dict) -> int:
+        with self._tx() as cur:
+            return self._insert(cur, f"INSERT INTO {table} ({', '.join(fields)}) VALUES "
+                                     f"({', '.join('?' * len(fields))})", list(fields.values()))
+
+    # ---- trials (how often a network learns XOR) ---------------------------------------
+
+    def record_trials(self, batches: list[dict]) -> int:
+        unknown = {k for b in batches for k in b} - set(TRIAL_FIELDS) | ({"id", "study", "created"} & {
+            k for b in batches for k in b})
+        if not batches or unknown:
+            raise KeyError(f"Trial batches need fields of TrialBatch; unknown or not allowed: {sorted(unknown)}")
+        with self._tx() as cur:  # one transaction: the study number is taken under the write lock
+            study = int(cur.execute("SELECT COALESCE(MAX(study), 0) + 1 FROM trials").one())
+            for batch in batches:
+                fields = {"study": study, "created": now(), **batch}
+                self._insert(cur, f"INSERT INTO trials ({', '.join(fields)}) VALUES "
+                                  f"({', '.join('?' * len(fields))})", list(fields.values()))
+        return study
+
+    def trials(self, study: int | None = None) -> list[TrialBatch]:
+        where, params = ("WHERE study = ?", [study]) if study is not None else ("", [])
+        with self._tx(write=False) as cur:
+            rows = cur.execute(f"SELECT * FROM trials {where} ORDER BY id DESC", params).dicts()
+        return [TrialBatch(**{k: r[k] for k in TRIAL_FIELDS}) for r in rows]
+
+
+def _name_key(name: str) -> str:
+    """Names compare without case or surrounding spaces: "Ada" and "ada " are one name."""
+    return " ".join(name.split()).casefold()
+
+
+def _person_number(person_id: str) -> int:
+    return int(person_id.removeprefix("p"))
+
+
+def _person(row: dict) -> Person:
+    return Person(f"p{row['id']}", row["name"], bool(row["teacher"]))
 
 
 def _check(fields: dict) -> None:

@@ -30,6 +30,7 @@ class SQLiteStore(SQLStore):
     """
 
     TYPES = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL"}
+    UNIQUE_ERRORS = (sqlite3.IntegrityError,)
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else settings().records_path

@@ -87,6 +87,11 @@ class RunRecord:
     message: str | None = None
     continued_by: str | None = None
     interrupted_while: str | None = None
+    owner_id: str | None = None
+    hidden: bool = False
+    sweep_id: int | None = None
+    sweep_values: str | None = None
+    origin: str | None = None  # None: trained by this lab; "uploaded": a model file someone sent
 
     @classmethod
     def from_row(cls, row: dict) -> "RunRecord":
@@ -95,7 +100,86 @@ class RunRecord:
         known["status"] = Status(known.get("status") or Status.QUEUED)
         known["epochs_done"] = known.get("epochs_done") or 0
         known["comment"] = known.get("comment") or ""
+        known["hidden"] = bool(known.get("hidden"))
         return cls(**known)
+
+    @property
+    def power(self) -> str:
+        """Who may stop, delete or queue this run again: its owner's identity. A run recorded
+        before identities existed belongs to no one who can prove it: only a teacher may."""
+        return self.owner_id or f"legacy:{self.owner}"
 
 
 RUN_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone using the lab from a browser: ``id`` is what their runs record as
+    ``owner_id``; ``name`` is what everyone sees. The private key that proves who they
+    are is never stored, only its hash."""
+
+    id: str
+    name: str
+    teacher: bool = False
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A group of runs that vary one or two settings over lists of values, each repeated
+    with several seeds. ``axes_json`` and ``seeds_json`` hold what `lab.sweeps` planned."""
+
+    id: int
+    created: str
+    owner: str
+    owner_id: str
+    network: str
+    spec_json: str
+    train_json: str
+    axes_json: str
+    seeds_json: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A teacher's target: a test accuracy on a dataset within limits, maybe by a deadline.
+    A limit left empty (None) does not apply."""
+
+    id: int
+    title: str
+    dataset: str
+    min_accuracy: float
+    max_params: int | None = None
+    max_epochs: int | None = None
+    max_seconds: float | None = None
+    deadline: str | None = None
+    closed: bool = False
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialBatch:
+    """All tries of one hidden size in one "How often does it learn?" study (`lab.trials`).
+
+    ``study`` groups the batches started together; ``learned`` counts the tries that
+    learned XOR; ``outcomes_json`` holds each try's outcome, outputs and final weights.
+    """
+
+    id: int
+    study: int
+    created: str
+    owner: str
+    owner_id: str
+    hidden: int
+    activation: str
+    learning_rate: float
+    epochs: int
+    tries: int
+    seed: int
+    learned: int
+    seconds: float
+    outcomes_json: str
+
+
+TRIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TrialBatch))
