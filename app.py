@@ -1,26 +1,38 @@
-"""The neural-network lab: five pages over one shared job manager."""
+"""The neural-network lab: pages in sections over one shared job manager and records."""
 
 import streamlit as st
 
-from ui import live, resources, state
+from ui import identity, links, live, resources
 
 st.set_page_config(page_title="Neural-network lab", page_icon=":brain:", layout="wide")
 resources.mark_app_run()
 resources.check_settings()
 
-PAGES = [
-    st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True),
-    st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-    st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
-    st.Page("pages/results.py", title="Results", icon=":material/table_chart:"),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
-]
+LEADERBOARD = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/trophy:")
+PAGES = {
+    "Learn": [
+        st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True),
+        st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+    ],
+    "Train": [
+        st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
+        st.Page("pages/sweeps.py", title="Sweeps", icon=":material/tune:"),
+    ],
+    "Inspect": [
+        st.Page("pages/results.py", title="Results", icon=":material/table_chart:"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+        st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("pages/inside.py", title="Inside the network", icon=":material/neurology:"),
+    ],
+    "Class": [LEADERBOARD],
+}
+
+if links.projector():  # the leaderboard alone, for a projector: no sidebar, no sign-in
+    st.navigation([LEADERBOARD], position="hidden").run()
+    st.stop()
 navigation = st.navigation(PAGES)
-
 with st.sidebar:
-    state.owner()
-    st.text_input("Your name", key=state.OWNER_KEY, help="Jobs you start belong to this name; "
-                  "only you can stop them. Anyone can watch.")
+    identity.sidebar()
     live.training_status()
-
+links.open_shared_link()
 navigation.run()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
+
+import numpy as np
 
 from lab.records.types import RunRecord
 
@@ -53,6 +56,22 @@ class ModelFiles:
     def has_model(self, run: RunRecord) -> bool:
         """Whether the run has a saved model file on disk."""
         return self.locate(run) is not None
+
+    def remove(self, run: RunRecord) -> list[Path]:
+        """Delete every file of the run in the folder (``run_<id>.*``) and the file its record
+        points at; returns what was deleted."""
+        paths = set(self.folder.glob(f"run_{run.id}.*"))
+        if self.path(run) is not None:
+            paths.add(self.path(run))
+        gone = [p for p in sorted(paths) if p.is_file()]
+        for path in gone:
+            path.unlink()
+        return gone
+
+    def predictions(self, run: RunRecord) -> Path:
+        """Where run ``run``'s answers on its test set are kept (`read_predictions`), beside
+        its model file; `remove` deletes them with it."""
+        return self.folder / f"run_{run.id}.predictions.npz"
 
 
 def write_model(net, path: Path | str) -> None:
@@ -108,3 +127,49 @@ def load_error(exc: BaseException) -> str:
                 "model file, for safety.")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"Keras could not read the model file ({first[:200]})."
+
+
+def version(path: Path | str) -> str:
+    """A file's version: its modification time (ns) and size. A model saved again (a
+    checkpoint, a continued run) gets a new version, because it is written beside the old
+    one and moved over it (`write_model`).
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "run_1.keras"
+        >>> _ = path.write_bytes(b"x")
+        >>> version(path).endswith(":1")
+        True
+    """
+    info = Path(path).stat()
+    return f"{info.st_mtime_ns}:{info.st_size}"
+
+
+def read_predictions(path: Path | str, key: str) -> np.ndarray | None:
+    """The probabilities kept at ``path`` when they were written under ``key``, else None
+    (none kept, kept for another model version or test set, or a damaged file).
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "run_1.predictions.npz"
+        >>> write_predictions(path, "v1", np.eye(3, dtype=np.float32))
+        >>> read_predictions(path, "v1").shape, read_predictions(path, "v2")
+        ((3, 3), None)
+    """
+    try:
+        with np.load(path, allow_pickle=False) as kept:
+            if str(kept["key"]) != key:
+                return None
+            return kept["probs"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        return None
+
+
+def write_predictions(path: Path | str, key: str, probs: np.ndarray) -> None:
+    """Keep the probabilities ``probs`` (one row per test image) at ``path`` under ``key``,
+    atomically (readers see the old file or the new one)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp.npz")  # one per writer
+    np.savez_compressed(tmp, key=np.array(key), probs=np.asarray(probs, dtype=np.float32))
+    os.replace(tmp, path)

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Sequence
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from lab.records.types import Epoch
@@ -85,3 +86,53 @@ def compare_chart(epochs: pd.DataFrame, metric: str = "val_accuracy") -> alt.Cha
         color=alt.Color("run:N"),
         tooltip=["run", "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],
     ).properties(height=280)
+
+
+def sweep_chart(outcome: pd.DataFrame, axes: list[str], log_x: bool = False) -> alt.Chart:
+    """Test accuracy against the swept setting: the mean over seeds with a bar for the spread
+    (one setting), or a heat map of the mean (two settings). ``outcome`` is
+    `lab.sweeps.outcome`'s table."""
+    done = outcome.dropna(subset=["mean accuracy"]).copy()
+    done["low"] = done["mean accuracy"] - done["spread"]
+    done["high"] = done["mean accuracy"] + done["spread"]
+    tooltip = [*axes, alt.Tooltip("mean accuracy:Q", format=".2%"), alt.Tooltip("spread:Q", format=".2%"),
+               "finished:Q", "runs:Q"]
+    if len(axes) == 2:
+        base = alt.Chart(done, title="mean test accuracy").encode(
+            x=alt.X(f"{axes[0]}:O"), y=alt.Y(f"{axes[1]}:O"), tooltip=tooltip)
+        cells = base.mark_rect().encode(color=alt.Color("mean accuracy:Q", scale=alt.Scale(scheme="viridis"),
+                                                        legend=alt.Legend(format="%")))
+        labels = base.mark_text(baseline="middle", color="white").encode(text=alt.Text("mean accuracy:Q", format=".1%"))
+        return (cells + labels).properties(height=300)
+    numeric = pd.api.types.is_numeric_dtype(done[axes[0]])
+    x = alt.X(f"{axes[0]}:{'Q' if numeric else 'N'}", title=axes[0],
+              scale=alt.Scale(type="log") if numeric and log_x else alt.Undefined)
+    base = alt.Chart(done, title="test accuracy (mean and spread over seeds)").encode(x=x, tooltip=tooltip)
+    spread = base.mark_rule().encode(y=alt.Y("low:Q", title="test accuracy", axis=alt.Axis(format="%")),
+                                     y2="high:Q")
+    mean = base.mark_line(point=True).encode(y="mean accuracy:Q")
+    return (spread + mean).properties(height=300)
+
+
+def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ...] = ()) -> alt.Chart:
+    """Many runs at once: one line per run across the settings in ``dims`` (each axis scaled
+    to its own range, log for ``log_dims``), coloured by accuracy. Clicking a line selects
+    the run (a point selection named ``pick`` on the field ``run``)."""
+    long = frame.assign(shade=frame["accuracy"]).melt(id_vars=["run", "shade"], value_vars=dims,
+                                                      var_name="setting", value_name="value")
+    long = long.dropna(subset=["value"])
+    long["value"] = long["value"].astype(float)
+    scaled = np.log10(long["value"].clip(lower=1e-12)).where(long["setting"].isin(log_dims), long["value"])
+    span = scaled.groupby(long["setting"]).transform(lambda v: (v.max() - v.min()) or 1.0)
+    low = scaled.groupby(long["setting"]).transform("min")
+    long["position"] = (scaled - low) / span
+    pick = alt.selection_point(fields=["run"], name="pick")
+    return alt.Chart(long, title="each line is a run: click one to see its curves").mark_line(point=True).encode(
+        x=alt.X("setting:N", sort=dims, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("position:Q", axis=None),
+        detail="run:N",
+        color=alt.condition(pick, alt.Color("shade:Q", title="accuracy", scale=alt.Scale(scheme="viridis"),
+                                            legend=alt.Legend(format="%")), alt.value("#dddddd")),
+        tooltip=["run:N", "setting:N", alt.Tooltip("value:Q", format=",.4g"),
+                 alt.Tooltip("shade:Q", title="accuracy", format=".2%")],
+    ).add_params(pick).properties(height=320)

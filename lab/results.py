@@ -3,41 +3,122 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pandas as pd
 
 from lab.records.types import RunRecord
 
-COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "dataset", "parameters",
-           "duration (s)", "date", "status", "optimizer", "learning rate", "batch size", "seed",
-           "val accuracy", "train accuracy", "test loss", "architecture", "owner", "device"]
+COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "status", "best val accuracy",
+           "best epoch", "dataset", "parameters", "duration (s)", "date", "optimizer",
+           "learning rate", "batch size", "seed", "val accuracy", "train accuracy", "test loss", "tags",
+           "sweep", "architecture", "owner", "device", "s per epoch"]
+
+MAX_TAGS, MAX_TAG = 10, 30
 
 
-def table(runs: list[RunRecord]) -> pd.DataFrame:
+class TagError(ValueError):
+    """Tags that cannot be kept; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the Results page shows: every field left empty shows everything."""
+
+    datasets: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    network: str = ""  # part of the network's name, any case
+    tags: tuple[str, ...] = ()  # runs with any of these tags
+    sweep: int | None = None
+    hidden: bool = False  # show hidden runs too
+
+
+def filter_runs(runs: list[RunRecord], tags: dict[int, list[str]], f: Filters) -> list[RunRecord]:
+    """The runs that pass every filter in ``f``.
+
+    Example:
+        >>> runs = [RunRecord(1, owner="ada", network="Wide"), RunRecord(2, owner="bob", network="Deep", hidden=True)]
+        >>> [r.id for r in filter_runs(runs, {}, Filters(network="wi"))], [r.id for r in filter_runs(runs, {}, Filters())]
+        ([1], [1])
+    """
+    want = str(f.network).casefold().strip()
+    return [r for r in runs
+            if (f.hidden or not r.hidden)
+            and (not f.datasets or r.dataset in f.datasets)
+            and (not f.people or r.owner in f.people)
+            and (not f.statuses or str(r.status) in f.statuses)
+            and (not want or want in (r.network or "").casefold())
+            and (not f.tags or set(f.tags) & set(tags.get(r.id, ())))
+            and (f.sweep is None or r.sweep_id == f.sweep)]
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags typed as ``"dropout, small net"``: trimmed, without repeats.
+
+    Raises:
+        TagError: more than `MAX_TAGS` tags, or one longer than `MAX_TAG` characters.
+
+    Example:
+        >>> parse_tags(" dropout, small net,dropout ,")
+        ['dropout', 'small net']
+    """
+    tags = []
+    for tag in (" ".join(t.split()) for t in str(text).split(",")):
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise TagError(f"That is {len(tags)} tags: keep at most {MAX_TAGS} a run.")
+    for tag in tags:
+        if len(tag) > MAX_TAG:
+            raise TagError(f"A tag of {len(tag):,} characters is too long: keep tags under {MAX_TAG + 1}.")
+    return tags
+
+
+def table(runs: list[RunRecord], best: dict[int, tuple[float, int]] | None = None,
+          tags: dict[int, list[str]] | None = None) -> pd.DataFrame:
     """Store rows -> the results table, newest first.
 
     ``accuracy`` is the test accuracy, or the last validation accuracy for a
-    run that was never tested.
+    run that was never tested; ``best val accuracy`` and ``best epoch`` come
+    from ``best`` (`RecordStore.best_epochs`), ``tags`` from ``tags``.
 
     Example:
         >>> table([]).columns[:6].tolist()
         ['run', 'network', 'activations', 'epochs', 'comment', 'accuracy']
     """
+    best, tags = best or {}, tags or {}
     rows = []
     for r in runs:
         settings = json.loads(r.train_json or "{}")
+        top = best.get(r.id, (None, None))
         rows.append({
             "run": r.id, "network": r.network, "activations": r.activations,
             "epochs": r.epochs_done, "comment": r.comment or "",
             "accuracy": r.test_acc if r.test_acc is not None else r.val_acc,
+            "best val accuracy": top[0], "best epoch": top[1], "tags": ", ".join(tags.get(r.id, ())),
+            "sweep": r.sweep_id,
             "dataset": r.dataset, "parameters": r.params, "duration (s)": r.duration_s,
             "date": r.created, "status": str(r.status), "optimizer": settings.get("optimizer"),
             "learning rate": settings.get("learning_rate"), "batch size": settings.get("batch_size"),
             "seed": r.seed, "val accuracy": r.val_acc, "train accuracy": r.train_acc,
             "test loss": r.test_loss, "architecture": r.architecture, "owner": r.owner,
-            "device": r.device,
+            "device": r.device, "s per epoch": seconds_per_epoch(r),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def seconds_per_epoch(run: RunRecord) -> float | None:
+    """The run's time divided by its epochs (loading and testing included), to compare
+    devices side by side; None before it has a time or an epoch.
+
+    Example:
+        >>> seconds_per_epoch(RunRecord(1, duration_s=12.5, epochs_done=5)), seconds_per_epoch(RunRecord(2))
+        (2.5, None)
+    """
+    if not run.duration_s or not run.epochs_done:
+        return None
+    return round(run.duration_s / run.epochs_done, 2)
 
 
 def csv(table_: pd.DataFrame) -> str:

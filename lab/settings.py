@@ -51,6 +51,16 @@ VARIABLES: tuple[Variable, ...] = (
              minimum=1),
     Variable("LAB_MAX_IMAGE_PIXELS", "max_image_pixels", 25_000_000, "pixels (width x height) "
              "of an uploaded picture; larger ones are refused before decoding", minimum=1),
+    Variable("LAB_MAX_SWEEP", "max_sweep", 50, "runs one sweep may queue (settings combinations x seeds)",
+             minimum=1),
+    Variable("LAB_TEACHER_KEY", "teacher_key", None, "the key that unlocks the teacher role in a "
+             "browser (unset: no teacher role)"),
+    Variable("LAB_MAX_MODEL_MB", "max_model_mb", 100, "megabytes an uploaded model file (.keras) may "
+             "have; larger ones are refused unread", minimum=1),
+    Variable("LAB_MAX_HIDDEN", "max_hidden", 64, "hidden units an XOR network may have on the Inside the "
+             "network page (its lab and its trials)", minimum=1),
+    Variable("LAB_MAX_TRIES", "max_tries", 200, "tries per hidden size in one \"How often does it "
+             "learn?\" study", minimum=1),
 )
 
 
@@ -74,6 +84,11 @@ class Settings:
     max_epochs: int
     max_params: int
     max_image_pixels: int
+    max_sweep: int
+    teacher_key: str | None
+    max_model_mb: int
+    max_hidden: int
+    max_tries: int
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Settings":

@@ -1,41 +1,33 @@
-"""Results: every run, what it was and what it scored; compare runs."""
+"""Results: every run, what it was and what it scored; filter, tag, compare, share."""
 
 import pandas as pd
 import streamlit as st
 
 from lab import charts, results
-from ui import resources, state
+from ui import resources, run_panel, state, trials, widgets
 
 st.title("Results")
-st.write("Every training run is recorded here: which network, which activations, how many "
-         "epochs, your comment and the accuracy it reached, plus everything needed to rebuild "
-         "it. Write comments in the table; they are saved at once.")
-store = resources.store()
-table = results.table(resources.runs())
-if table.empty:
+st.write("Every training run is recorded here: which network, which activations, how many epochs, "
+         "the accuracy it reached and its best validation epoch, plus everything needed to rebuild "
+         "it. Filter the table, click a row to comment, tag, hide, share or run it again, and compare "
+         "runs below.")
+store, me = resources.store(), state.me()
+runs, tags = resources.runs(), store.tags()
+if not runs:
     st.info("No runs recorded yet. Train a network on the Train page.")
     st.stop()
 
-edited = st.data_editor(  # a new key after each save: old edits must not be written again
-    table, hide_index=True, key=state.key("results_table", "results"),
-    disabled=[c for c in table.columns if c != "comment"],
-    column_config={
-        "accuracy": st.column_config.NumberColumn("accuracy", format="percent",
-                                                  help="Test accuracy (validation accuracy if not tested)"),
-        "val accuracy": st.column_config.NumberColumn(format="percent"),
-        "train accuracy": st.column_config.NumberColumn(format="percent"),
-        "parameters": st.column_config.NumberColumn(format="localized"),
-        "duration (s)": st.column_config.NumberColumn(format="%.1f"),
-        "comment": st.column_config.TextColumn("comment", max_chars=500),
-    })
-changes = results.changed_comments(table, edited)
-for run_id, comment in changes.items():
-    store.set_comment(run_id, comment)
-    st.toast(f"Comment of run {run_id} saved.")
-if changes:
-    state.reset("results")
-    st.rerun()
+shown = results.filter_runs(runs, tags, widgets.result_filters(runs, tags, store.sweeps()))
+table = results.table(shown, store.best_epochs(), tags)
+st.caption(f"{widgets.plural(len(shown), 'run')} shown of {len(runs)}. Click a column header to sort.")
+widgets.run_table(table, key="results_grid")
 st.download_button("Download as CSV", results.csv(table), "runs.csv", "text/csv", key="results_csv")
+
+by_id = {r.id: r for r in shown}
+if by_id:
+    st.subheader("One run")
+    run = widgets.run_picker("Run", list(by_id.values()), key="results_run")
+    run_panel.show(run, tags.get(run.id, []), me)
 
 st.subheader("Compare runs")
 picked = st.multiselect("Runs", list(table["run"]), default=list(table["run"][:3]), key="results_pick")
@@ -48,3 +40,23 @@ if picked:
                           key="results_metric")
         st.altair_chart(charts.compare_chart(epochs.dropna(subset=[metric]), metric), width="stretch")
     st.dataframe(results.side_by_side(table, picked), width="stretch")
+
+st.subheader("Many runs at once")
+dims = ["learning rate", "batch size", "parameters", "epochs", "accuracy"]
+tested = table.dropna(subset=["accuracy"])
+if len(tested) < 2:
+    st.caption("Two or more runs with an accuracy are needed for this view.")
+else:
+    event = st.altair_chart(charts.parallel_chart(tested, dims, log_dims=("learning rate", "parameters")),
+                            width="stretch", on_select="rerun", key="results_many")
+    chosen = [p["run"] for p in event.selection.get("pick", [])] if event else []
+    if chosen:
+        history = store.epochs(int(chosen[0]))
+        st.caption(f"Run {chosen[0]}, epoch by epoch:")
+        c = st.columns(2)
+        c[0].altair_chart(charts.epoch_chart(history, "accuracy"), width="stretch")
+        c[1].altair_chart(charts.epoch_chart(history, "loss"), width="stretch")
+if by_id:  # the run chosen under "One run"
+    widgets.model_downloads(run, key="results_files", heading=f"Download run {run.id}")
+
+trials.recorded()  # the recorded "How often does it learn?" studies (Inside the network)

@@ -13,11 +13,13 @@ st.title("Train")
 st.write("Start training the network from the Architecture page (or a preset), watch the loss "
          "fall and the accuracy rise batch by batch, and stop whenever you like. Training runs "
          "on the server: closing this tab does not stop it, and anyone can watch it.")
-manager, me = resources.manager(), state.owner()
+manager, me = resources.manager(), state.me()
 widgets.preset_picker("train_preset")
 model, train = state.current()
 st.text(f"Network: {model.name}    {model.architecture() or 'no layers'}")
-st.page_link("pages/architecture.py", label="Change it on the Architecture page", icon=":material/edit:")
+c = st.columns(2)
+c[0].page_link("pages/architecture.py", label="Change it on the Architecture page", icon=":material/edit:")
+c[1].page_link("pages/sweeps.py", label="Sweep one or two settings instead", icon=":material/tune:")
 
 
 def key(name: str) -> str:
@@ -40,6 +42,7 @@ patience = c[1].number_input("Early stopping patience (0 = off)", value=train.ea
 keep_best = c[2].checkbox("Keep the best epoch", train.keep_best,
                           help="Keep the weights of the epoch with the best validation accuracy.",
                           key=key("best"))
+cpu_only = widgets.cpu_switch(train, key=key("cpu"))
 opt = widgets.optimizer_inputs(train, key=state.key("train", "network"))  # None (message shown): bad rate
 comment = st.text_input("Comment for the results table", key="train_comment")
 problems = ["learning rate"] if opt is None else []
@@ -47,7 +50,7 @@ if opt is not None:
     train = TrainSpec(**{**opt.to_dict(), "dataset": dataset, "epochs": int(epochs),
                          "batch_size": int(batch), "validation_split": float(split), "seed": int(seed),
                          "train_limit": int(limit), "early_stopping": int(patience),
-                         "keep_best": bool(keep_best)})
+                         "keep_best": bool(keep_best), "cpu_only": bool(cpu_only)})
     state.set_train(train)
     try:
         problems = summary.validate(model, train, n_train=len(data.load(dataset).x_train))
@@ -57,7 +60,7 @@ if opt is not None:
         st.error(escape(problem))
 if st.button("Start training", type="primary", disabled=bool(problems), key="train_start"):
     try:
-        state.follow(manager.submit(model, train, owner=me, comment=comment).id)
+        state.follow(manager.submit(model, train, owner=me.name, comment=comment, owner_id=me.id).id)
     except jobs.JobRejected as exc:
         st.error(escape(exc))
 
@@ -90,7 +93,7 @@ if saved:
     c[2].write("")
     if c[2].button("Continue", key="cont_go"):
         try:
-            state.follow(manager.continue_run(run.id, int(more), owner=me).id)
+            state.follow(manager.continue_run(run.id, int(more), owner=me.name, owner_id=me.id).id)
             st.rerun()
         except jobs.JobRejected as exc:
             st.error(escape(exc))
@@ -98,10 +101,10 @@ else:
     st.caption("No saved run to continue yet.")
 for run in [r for r in runs.values() if r.status == Status.INTERRUPTED and not manager.models.has_model(r)]:
     st.caption(why_not_continued(run, has_model=False))  # a run that vanished from the list says why
-    if run.interrupted_while == Status.QUEUED and run.owner == me and st.button(
+    if run.interrupted_while == Status.QUEUED and (run.power == me.id or me.teacher) and st.button(
             f"Queue run {run.id} again", key=f"requeue_{run.id}"):
         try:
-            state.follow(manager.requeue(run.id, me).id)
+            state.follow(manager.requeue(run.id, me.id, teacher=me.teacher).id)
             st.rerun()
         except (jobs.JobRejected, PermissionError) as exc:
             st.error(escape(exc))

@@ -22,11 +22,14 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 import lab.data
-from appkit import (WORKSHOP, digit_png, install_model, layers_key, page, page_manager, png, start_app, values,
+from appkit import (ROOT, WORKSHOP, digit_png, install_model, layers_key, page, page_manager, png, start_app, values,
                     version)
-from lab import predict, results
+from evalkit import (evaluate_as, evaluate_page, lambda_bytes, largest_shift, model_bytes, picture_bytes, sent,
+                      shifted, still_training, upload_on_page)
+from lab import classroom, identity, predict, results, share, sweeps
 from lab.data import DatasetError
 from lab.jobs import JobRejected
 from lab.jobs.lock import AnotherServer, ServerLock
@@ -41,7 +44,8 @@ MLP = ModelSpec("mlp", [L("Flatten"), L("Dense", units=10, activation="softmax")
 PRESET = load_presets()[WORKSHOP]
 MARKDOWN_NAME = "![i](http://127.0.0.1:9/t.png) $x$ :red[x]"
 ERRORS = (JobRejected, SpecError, DatasetError, StoreError, SettingsError, AnotherServer, PermissionError,
-          predict.BadImage, predict.EmptyImage, predict.BadModel, ValueError)
+          predict.BadImage, predict.EmptyImage, predict.BadModel, ValueError)  # ValueError: sweeps, tags,
+# names, challenges and links raise its subclasses
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,40 @@ def continue_on_page(more: int = 1) -> Callable[[World], list[str]]:
 
 
 # ---- what the cases need -------------------------------------------------------------------------
+
+def sweep_values(text: str) -> Callable[[World], list[str]]:
+    """Learning-rate values typed on the Sweeps page; Start sweep must not be offered."""
+    def act(w: World) -> list[str]:
+        at = page("sweeps")
+        at.selectbox(key="sweep_setting_1").set_value("learning_rate").run()
+        at.text_input(key="sweep_values_1_learning_rate").set_value(text).run()
+        assert not [b for b in at.button if b.key == "sweep_start"]
+        return messages(at)
+    return act
+
+
+def sweep_seeds(n: int) -> Callable[[World], list[str]]:
+    def act(w: World) -> list[str]:
+        at = page("sweeps")
+        at.number_input(key="sweep_seeds").set_value(n).run()
+        assert not [b for b in at.button if b.key == "sweep_start"]
+        return messages(at)
+    return act
+
+
+def shared_link(text: str) -> Callable[[World], list[str]]:
+    def act(w: World) -> list[str]:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["net"] = text
+        at.run()
+        return messages(at)
+    return act
+
+
+def taken_name(w: World) -> list[str]:
+    identity.rename(w.store, identity.sign_in(w.store, "first"), "Teacher")
+    return raises(lambda w: identity.rename(w.store, identity.sign_in(w.store, "second"), "teacher"))(w)
+
 
 def lambda_model(w: World) -> None:
     """Replace the run's model file with one holding a Lambda layer (code)."""
@@ -448,6 +486,46 @@ CASES = [
     Case("page: negative first sample", datasets_number("ds_start", -24), "First sample -24 does not exist here"),
     Case("app: LAB_QUEUE_SIZE is text", app_with("LAB_QUEUE_SIZE", "lots"), "The lab cannot start: LAB_QUEUE_SIZE is 'lots'"),
     Case("app: LAB_MAX_JOBS is 0", app_with("LAB_MAX_JOBS", "0"), "LAB_MAX_JOBS is 0, but it must be at least 1"),
+    # a class's records: sweeps, tags, names, challenges, powers, links
+    Case("sweep values with text", raises(lambda w: sweeps.parse_values("learning_rate", "0.1, fast", 50)), "must be a number, but 'fast' is not one"),
+    Case("sweep values repeated", raises(lambda w: sweeps.parse_values("batch_size", "32, 64, 32", 50)), "32 appears 2 times in the batch size values"),
+    Case("a zero sweep value", raises(lambda w: sweeps.parse_values("epochs", "0, 2", 50)), "The epochs values must be above 0: 0 is not."),
+    Case("a negative sweep value", raises(lambda w: sweeps.parse_values("units", "-8, 8", 50)), "The units values must be above 0: -8 is not."),
+    Case("10,000 sweep values", raises(lambda w: sweeps.parse_values("epochs", " ".join(map(str, range(1, 10_001))), 50)), "10,000 epochs values are more than one sweep may run (50"),
+    Case("a sweep of 10,000 runs", raises(lambda w: sweeps.plan(MLP, TrainSpec(), [sweeps.Axis("learning_rate", tuple(i / 1e4 for i in range(1, 101))), sweeps.Axis("batch_size", tuple(range(1, 101)))], [1], 50)), "This sweep would queue 10,000 runs"),
+    Case("page: sweep values with text", sweep_values("0.01, lots"), "must be a number, but 'lots' is not one"),
+    Case("page: seeds per point 0", sweep_seeds(0), "Seeds per point is 0: train each point at least once."),
+    Case("a challenge below 0%", raises(lambda w: classroom.check(classroom.ChallengeDraft("t", "mnist", -0.1, max_params=10))), "The minimum test accuracy is -10%"),
+    Case("a challenge without limits", raises(lambda w: classroom.check(classroom.ChallengeDraft("t", "mnist", 0.9))), "Set at least one limit"),
+    Case("a tag of 10,000 characters", raises(lambda w: results.parse_tags("x" * 10_000)), "A tag of 10,000 characters is too long"),
+    Case("eleven tags", raises(lambda w: results.parse_tags(",".join(f"t{i}" for i in range(11)))), "That is 11 tags: keep at most 10 a run."),
+    Case("a name of 10,000 characters", raises(lambda w: identity.check_name("x" * 10_000)), "That name has 10,000 characters: use at most 40."),
+    Case("a name taken by someone else", taken_name, "Someone else is already called 'teacher'"),
+    Case("delete someone else's run", raises(lambda w: manager().delete(w.run_id, "p-intruder")), "Only teacher, who started run"),
+    Case("delete a run by typing its owner's name", raises(lambda w: manager().delete(w.run_id, "teacher")), "Only teacher, who started run"),
+    Case("a wrong teacher key", raises(lambda w: identity.unlock_teacher(w.store, identity.sign_in(w.store, "k"), "guess", "right")), "That is not the teacher key."),
+    Case("a share link cut short", raises(lambda w: share.read(share.token(PRESET.model, PRESET.train)[:-20])), "This link does not hold a network the lab can read"),
+    Case("page: a broken share link", shared_link("not-a-network"), "This link does not hold a network the lab can read"),
+    # the Evaluate page, model files and the shift experiment
+    Case("evaluate a run without a saved model", evaluate_as(model_path=None), "has no saved model (it ended before its first save"),
+    Case("evaluate a run trained on XOR", evaluate_as(dataset="xor"), "trained on the XOR truth table, which has no test images to look at"),
+    Case("evaluate a run still training", still_training, "is still training: these are the answers of its last saved epoch (epoch 1 of 5)"),
+    Case("evaluate a damaged model file", evaluate_as(), "cannot be used: The file is not a Keras model", setup=broken_model),
+    Case("evaluate a model file with code", evaluate_as(), "cannot be used: The model holds Python code", setup=lambda_model),
+    Case("upload a picture as a model", sent(picture_bytes), "The file is not a Keras model (.keras) the lab can read"),
+    Case("upload a model with a Lambda layer", sent(lambda_bytes), "The model holds Python code (a Lambda layer)"),
+    Case("upload a model over the size limit", sent(lambda: b"PK" * 600_000, limit_mb="1"), "This file has 1.1 MB; the lab accepts model files of up to 1 MB (LAB_MAX_MODEL_MB)"),
+    Case("upload a model for 32x32 colour images", sent(model_bytes(keras.layers.Flatten(), keras.layers.Dense(10), inputs=(32, 32, 3))), "This model takes inputs of shape (32, 32, 3), but MNIST handwritten digits images are (28, 28, 1)"),
+    Case("upload a model with 5 outputs", sent(model_bytes(keras.layers.Flatten(), keras.layers.Dense(5))), "This model answers with shape (5,), but MNIST handwritten digits has 10 classes"),
+    Case("upload a model for XOR", sent(model_bytes(keras.layers.Dense(1), inputs=(2,)), dataset="xor"), "Models can be uploaded for image datasets only"),
+    Case("a shift of 28 pixels", shifted(28), "A shift of 28 pixels moves the whole 28-pixel image out of view: choose a shift from 0 to 27"),
+    Case("a negative shift", shifted(-3), "A shift of -3 pixels is not possible: choose 0 or more"),
+    Case("page: evaluate a damaged model file", evaluate_page(), "cannot be used: The file is not a Keras model", setup=broken_model),
+    Case("page: evaluate a model file with code", evaluate_page(), "cannot be used: The model holds Python code", setup=lambda_model),
+    Case("page: upload a picture as a model", evaluate_page("Model files", upload_on_page(picture_bytes, "digit.keras")), "The file is not a Keras model (.keras) the lab can read"),
+    Case("page: upload a Lambda model", evaluate_page("Model files", upload_on_page(lambda_bytes)), "The model holds Python code (a Lambda layer)"),
+    Case("page: upload a model over the limit", evaluate_page("Model files", upload_on_page(lambda: b"PK" * 600_000), limit_mb="1"), "the lab accepts model files of up to 1 MB"),
+    Case("page: a shift larger than the image", evaluate_page("Shift experiment", largest_shift(30)), "A shift of 30 pixels moves the whole 28-pixel image out of view"),
 ]
 
 
@@ -456,6 +534,7 @@ def world(trained_model) -> World:
     store = Store()
     run_id = install_model(trained_model, store)
     store.set_comment(run_id, PRESET_COMMENT)
+    store.update_run(run_id, owner_id="p-owner")  # its owner's identity: not the name "teacher"
     return World(store, run_id)
 
 

@@ -115,3 +115,37 @@ def test_nan_loss_does_not_break_the_spec():
     d, rows = _spec(epoch_chart([Epoch(1, loss=float("nan"), val_loss=0.5)], "loss"))
     train = [r for r in rows if r["split"] == "train"][0]
     assert train["value"] is None or math.isnan(train["value"])
+
+
+def test_sweep_chart_one_setting_and_two():
+    from lab.charts import sweep_chart
+
+    one = pd.DataFrame({"learning rate": [0.01, 0.1], "mean accuracy": [0.8, 0.9], "spread": [0.02, 0.0],
+                        "finished": [2, 2], "runs": [2, 2]})
+    d = sweep_chart(one, ["learning rate"], log_x=True).to_dict()
+    rule, line = d["layer"]
+    assert rule["mark"]["type"] == "rule" and rule["encoding"]["y"]["field"] == "low"
+    assert line["encoding"]["y"]["field"] == "mean accuracy" and line["encoding"]["x"]["scale"]["type"] == "log"
+    rows = d["datasets"][d["data"]["name"]]
+    assert [(r["low"], r["high"]) for r in rows] == [(pytest.approx(0.78), pytest.approx(0.82)), (0.9, 0.9)]
+    two = pd.DataFrame({"learning rate": [0.01, 0.01, 0.1], "batch size": [32, 64, 32],
+                        "mean accuracy": [0.8, 0.85, None], "spread": [0.0, 0.0, None], "finished": [1, 1, 0],
+                        "runs": [1, 1, 1]})
+    d = sweep_chart(two, ["learning rate", "batch size"]).to_dict()
+    cells, labels = d["layer"]
+    assert cells["mark"]["type"] == "rect" and cells["encoding"]["color"]["field"] == "mean accuracy"
+    assert len(d["datasets"][d["data"]["name"]]) == 2  # the unfinished point is not drawn
+
+
+def test_parallel_chart_scales_each_setting_and_selects_runs():
+    from lab.charts import parallel_chart
+
+    frame = pd.DataFrame({"run": [1, 2, 3], "accuracy": [0.5, 0.9, 0.7], "learning rate": [0.001, 0.1, 0.01],
+                          "batch size": [32, 128, None]})
+    d = parallel_chart(frame, ["learning rate", "batch size", "accuracy"], log_dims=("learning rate",)).to_dict()
+    rows = d["datasets"][d["data"]["name"]]
+    pos = {(r["run"], r["setting"]): r["position"] for r in rows}
+    assert pos[(1, "learning rate")] == 0.0 and pos[(2, "learning rate")] == 1.0
+    assert pos[(3, "learning rate")] == pytest.approx(0.5)  # log scale: 0.01 is half-way from 0.001 to 0.1
+    assert (3, "batch size") not in pos  # a missing value draws no point
+    assert d["params"][0]["name"] == "pick" and d["params"][0]["select"]["fields"] == ["run"]

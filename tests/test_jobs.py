@@ -326,3 +326,40 @@ def test_a_run_that_blows_up_without_nan_is_explained(manager):
     assert p.advice is not None and p.advice.startswith("Training blew up"), (p.history, p.advice)
     assert "Divide it by 10" in p.advice
     assert p.history[-1].accuracy < 0.15
+
+
+def test_delete_removes_the_run_its_files_and_only_for_its_owner_or_a_teacher(manager):
+    job = manager.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p1")
+    manager.wait(job.id, 120)
+    run = manager.store.run(job.id)
+    manager.store.set_tags(job.id, ["keep?"])
+    file = manager.models.locate(run)
+    (file.parent / f"run_{job.id}.extra.npz").write_bytes(b"a file that belongs to the run")
+    other = manager.submit(SMALL, settings(epochs=1), owner="bob", owner_id="p2")
+    manager.wait(other.id, 120)
+    with pytest.raises(PermissionError, match="Only ada, who started run"):
+        manager.delete(job.id, "p2")
+    with pytest.raises(PermissionError):
+        manager.delete(job.id, "ada")  # the name is not the identity
+    manager.delete(job.id, "p1")
+    assert manager.store.run(job.id) is None and manager.store.epochs(job.id) == []
+    assert job.id not in manager.store.tags() and not file.exists()
+    assert not list(file.parent.glob(f"run_{job.id}.*"))
+    assert manager.models.has_model(manager.store.run(other.id))  # the other run's file stays
+    manager.delete(other.id, "p9", teacher=True)
+    assert manager.store.runs() == []
+    with pytest.raises(JobRejected, match="There is no run"):
+        manager.delete(other.id, "p2")
+
+
+def test_a_training_run_cannot_be_deleted_and_a_teacher_may_stop_it(manager):
+    job = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada", owner_id="p1")
+    wait_until(lambda: manager.snapshot(job.id).status == "running")
+    with pytest.raises(JobRejected, match="stop it first"):
+        manager.delete(job.id, "p1")
+    with pytest.raises(PermissionError):
+        manager.stop(job.id, "p2")
+    manager.stop(job.id, "p2", teacher=True)
+    assert manager.wait(job.id, 60).status == "stopped"
+    manager.delete(job.id, "p1")
+    assert manager.store.run(job.id) is None

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import lab.data
 from appkit import (WORKSHOP, WORKSHOP_PARAMS, digit_png, install_model, layers_key, open_page, page,
@@ -278,7 +279,7 @@ def test_train_a_tiny_run_then_see_it_in_results():
     assert at.selectbox(key="cont_run").value == run.id  # it can be continued
 
     open_page(at, "pages/results.py")
-    table = at.data_editor[0].value
+    table = at.dataframe[0].value
     assert table["run"].tolist() == [run.id]
     row = table.iloc[0]
     assert row["comment"] == "tiny run" and row["status"] == "finished" and row["epochs"] == 1
@@ -330,24 +331,27 @@ def test_results_page_without_runs():
     assert not at.data_editor
 
 
+def comment_box(at: AppTest, run_id: int):
+    """The Results page's comment box of run ``run_id`` (its key ends in the stored text's checksum)."""
+    return next(t for t in at.text_area if t.key.startswith(f"comment_{run_id}_"))
+
+
 def test_results_table_and_comment_saved():
     store = Store()
     first = seed_run(store, comment="first try")
     second = seed_run(store, comment="", test_acc=0.91)
     at = page("results")
-    editor = at.data_editor[0]  # key "results_table" (a fix may add a suffix)
-    assert editor.key.startswith("results_table")
-    table = editor.value
+    table = at.dataframe[0].value
     assert table["run"].tolist() == [second, first]  # newest first
     assert table["comment"].tolist() == ["", "first try"]
     assert table["accuracy"].tolist() == pytest.approx([0.91, 0.87])
     assert at.multiselect(key="results_pick").value == [second, first]
     assert "These runs have no finished epochs." in values(at.caption)
 
-    # a comment typed into the table (the edit state the browser sends) is saved at once
-    at.session_state[editor.key] = {"edited_rows": {1: {"comment": "lr too high"}},
-                                    "added_rows": [], "deleted_rows": []}
-    at.run()
+    # a comment typed in the run's own box is saved with its button
+    at.selectbox(key="results_run").set_value(first).run()
+    comment_box(at, first).set_value("lr too high").run()
+    at.button(key=f"save_comment_{first}").click().run()
     assert not at.exception
     assert store.run(first).comment == "lr too high"
     assert store.run(second).comment == ""
@@ -355,6 +359,7 @@ def test_results_table_and_comment_saved():
     at.run()  # a rerun does not save (or announce) it again
     assert not at.toast
     assert store.run(first).comment == "lr too high"
+    assert at.dataframe[0].value["comment"].tolist() == ["", "lr too high"]
 
 
 # ---- Draw ----------------------------------------------------------------------------------
@@ -432,10 +437,10 @@ def test_draw_page_damaged_model_file(trained_model, tmp_path, damage):
     assert store.runs() == before
 
 
-def edit_comment(at: AppTest, row: int, text: str) -> AppTest:
-    at.session_state[at.data_editor[0].key] = {"edited_rows": {row: {"comment": text}},
-                                               "added_rows": [], "deleted_rows": []}
-    at.run()
+def save_comment(at: AppTest, run_id: int, text: str) -> AppTest:
+    at.selectbox(key="results_run").set_value(run_id).run()
+    comment_box(at, run_id).set_value(text).run()
+    at.button(key=f"save_comment_{run_id}").click().run()
     assert not at.exception
     return at
 
@@ -444,17 +449,33 @@ def test_an_old_comment_edit_is_not_saved_again_over_a_newer_one():
     store = Store()
     run_id = seed_run(store, comment="")
     ada, bob = page("results"), page("results")  # two browsers on the same lab
-    edit_comment(ada, 0, "from ada")
+    save_comment(ada, run_id, "from ada")
     assert store.run(run_id).comment == "from ada"
     bob.run()
-    edit_comment(bob, 0, "from bob")
+    save_comment(bob, run_id, "from bob")
     assert store.run(run_id).comment == "from bob"
 
     ada.multiselect(key="results_pick").set_value([]).run()  # any click reruns ada's page
     assert not ada.exception
     assert store.run(run_id).comment == "from bob"
     assert not ada.toast
-    assert ada.data_editor[0].value["comment"].tolist() == ["from bob"]
+    assert ada.dataframe[0].value["comment"].tolist() == ["from bob"]
+    assert comment_box(ada, run_id).value == "from bob"  # what was saved elsewhere shows
+
+
+def test_a_comment_being_typed_survives_another_run_appearing():
+    store = Store()
+    run_id = seed_run(store, comment="")
+    at = page("results")
+    at.selectbox(key="results_run").set_value(run_id).run()
+    comment_box(at, run_id).set_value("half-typed thought")  # typed, not yet saved
+    newer = seed_run(store, network="someone else's new run")  # a run appears meanwhile
+    at.run()
+    assert at.dataframe[0].value["run"].tolist() == [newer, run_id]
+    assert at.selectbox(key="results_run").value == run_id
+    assert comment_box(at, run_id).value == "half-typed thought"
+    at.button(key=f"save_comment_{run_id}").click().run()
+    assert store.run(run_id).comment == "half-typed thought" and store.run(newer).comment == "first try"
 
 
 def test_a_running_job_survives_leaving_the_page_and_is_seen_by_another_browser():
@@ -478,29 +499,31 @@ def test_a_running_job_survives_leaving_the_page_and_is_seen_by_another_browser(
         assert any("started by ada" in m.value for m in bob.text)
         assert not [b for b in bob.button if b.key == f"stop_{run_id}"]  # bob can only watch
     finally:
-        page_manager().stop(run_id, "ada")
+        page_manager().stop(run_id, ada.session_state["person"].id)
         assert page_manager().wait(run_id, 60).status == "stopped"
 
 
 def test_a_run_that_waited_when_the_lab_stopped_can_be_queued_again_by_its_owner():
+    ada, bob = page("train"), page("train")
+    me = ada.session_state["person"]
     store = Store()
-    preset_run = seed_run(store, status="queued", owner="ada")
-    store.update_run(preset_run, status="interrupted", interrupted_while="queued", epochs_done=0,
-                     message="The lab stopped while this run waited in the queue: queue it again on the Train page.")
-    broken = seed_run(store, status="interrupted", interrupted_while="running", owner="ada")
-    at = page("train")
-    captions = values(at.caption)
-    assert f"Run {preset_run} was waiting in the queue when the lab stopped: queue it again." in captions
+    waited = seed_run(store, status="interrupted", interrupted_while="queued", owner=me.name, owner_id=me.id,
+                      epochs_done=0, message="The lab stopped while this run waited in the queue: queue it "
+                                             "again on the Train page.")
+    broken = seed_run(store, status="interrupted", interrupted_while="running", owner=me.name, owner_id=me.id)
+    bob.run()
+    captions = values(bob.caption)
+    assert f"Run {waited} was waiting in the queue when the lab stopped: queue it again." in captions
     assert (f"Run {broken} was interrupted before its first save, so there is nothing to continue from: "
             "start it again.") in captions
-    assert not [b for b in at.button if b.key == f"requeue_{preset_run}"]  # not ada's browser
-    at.text_input(key="owner").set_value("ada").run()
-    at.button(key=f"requeue_{preset_run}").click().run()
-    assert not at.exception and not at.error
+    assert not [b for b in bob.button if b.key == f"requeue_{waited}"]  # not bob's run
+    ada.run()
+    ada.button(key=f"requeue_{waited}").click().run()
+    assert not ada.exception and not ada.error
     try:
-        assert Store().run(preset_run).status in ("queued", "running")
-        assert at.selectbox(key="train_watch").value == preset_run
+        assert Store().run(waited).status in ("queued", "running")
+        assert ada.selectbox(key="train_watch").value == waited
     finally:
-        page_manager().stop(preset_run, "ada")
-        page_manager().wait(preset_run, 60)
-    assert Store().run(preset_run).owner == "ada"
+        page_manager().stop(waited, me.id)
+        page_manager().wait(waited, 60)
+    assert Store().run(waited).owner == me.name

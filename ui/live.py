@@ -8,7 +8,7 @@ import streamlit as st
 
 from lab import charts
 from lab.jobs import JobManager
-from lab.records import Status
+from lab.records import Person, Status
 from ui import resources
 from ui.text import escape
 
@@ -29,7 +29,7 @@ def training_status() -> None:
                       f"epoch {epoch}/{epochs}{waiting}"))
 
 
-def watch(manager: JobManager, run_id: int, me: str) -> None:
+def watch(manager: JobManager, run_id: int, me: Person) -> None:
     """The watched run: its status line, Stop for its owner, progress, advice, charts and
     test figures; redrawn every second while it trains."""
     live_at_start = bool(manager.view(run_id).live)
@@ -45,9 +45,9 @@ def watch(manager: JobManager, run_id: int, me: str) -> None:
             st.caption(escape(f"Started by {run.owner}; continued by {run.continued_by}."))
         if view.place > 0:
             st.info(f"Waiting for a free place: number {view.place} in line.")
-        if view.live and view.owner == me and st.button("Stop", key=f"stop_{run_id}"):
+        if view.live and (view.power == me.id or me.teacher) and st.button("Stop", key=f"stop_{run_id}"):
             try:
-                manager.stop(run_id, me)
+                manager.stop(run_id, me.id, teacher=me.teacher)
                 st.toast("Stopping after this batch.")
             except PermissionError as exc:
                 st.error(escape(exc))

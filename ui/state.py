@@ -9,22 +9,38 @@ the "results" group, Clear the "canvas" group).
 
 from __future__ import annotations
 
-import secrets
-
 import streamlit as st
 
+from lab.records import Person
 from lab.spec import ModelSpec, TrainSpec
 from ui import resources
 
 DEFAULT_PRESET = "workshop_16_16_10"
-OWNER_KEY = "owner"  # the sidebar's name box writes here
+OWNER_KEY = "owner"  # the sidebar's name box
+
+
+def person() -> Person | None:
+    """Who this browser is (set by `ui.identity` on every run of app.py)."""
+    return st.session_state.get("person")
+
+
+def set_person(who: Person) -> None:
+    """Remember who this browser is for this session."""
+    st.session_state["person"] = who
+
+
+def me() -> Person:
+    """Who this browser is; runs it starts belong to ``me().id`` and show ``me().name``."""
+    resources.via_app()
+    who = person()
+    if who is None:  # app.py signs the browser in before any page runs
+        st.rerun()
+    return who
 
 
 def owner() -> str:
-    """This browser session's name: jobs it starts belong to it."""
-    if OWNER_KEY not in st.session_state:
-        st.session_state[OWNER_KEY] = f"guest-{secrets.token_hex(2)}"
-    return st.session_state[OWNER_KEY].strip() or "guest"
+    """This browser's name, as everyone sees it on its runs."""
+    return me().name
 
 
 def generation(group: str) -> int:
@@ -69,8 +85,14 @@ def use_preset(name: str) -> None:
     """Replace the edited network and settings with a preset's; the inputs start afresh."""
     preset = resources.presets()[name]
     st.session_state["preset_key"] = name
-    set_model(ModelSpec.from_dict(preset.model.to_dict()))
-    set_train(TrainSpec.from_dict(preset.train.to_dict()))
+    use_spec(preset.model, preset.train)
+
+
+def use_spec(model: ModelSpec, train: TrainSpec) -> None:
+    """Edit this network and these settings from now on (a preset, a shared link, "run
+    again"); the inputs start afresh from them."""
+    set_model(ModelSpec.from_dict(model.to_dict()))
+    set_train(TrainSpec.from_dict(train.to_dict()))
     reset("network")
     reset("layers")
 
@@ -97,3 +119,52 @@ def scratch(name: str, default=None):
 def keep(name: str, value) -> None:
     """Keep ``value`` under ``name`` for `scratch`."""
     st.session_state[f"scratch:{name}"] = value
+
+
+def widget(key: str):
+    """The state of the widget keyed ``key`` (for callbacks that read a selection)."""
+    return st.session_state[key]
+
+
+def choose(key: str, value) -> None:
+    """Set the widget keyed ``key`` to ``value`` before it is drawn again (a row picked in a
+    table chooses the same run in a select box)."""
+    st.session_state[key] = value
+
+
+def choose_first(key: str, value) -> None:
+    """Give the widget keyed ``key`` its first value ``value`` (a starting choice that
+    depends on the data), leaving it alone once it has one."""
+    st.session_state.setdefault(key, value)
+
+
+def drawing():
+    """The last digit drawn in this session, as the 28x28 float input a network reads, or None."""
+    return st.session_state.get("drawing")
+
+
+def set_drawing(image) -> None:
+    """Keep a drawn digit (a 28x28 float array) for the pages that look inside a network."""
+    st.session_state["drawing"] = image
+
+
+def trial_study() -> int | None:
+    """The "How often does it learn?" study this session shows (its number in the records)."""
+    return st.session_state.get("trial_study")
+
+
+def set_trial_study(study: int) -> None:
+    """Show this recorded study from now on."""
+    st.session_state["trial_study"] = int(study)
+
+
+def choose_next(key: str, value) -> None:
+    """Set the widget keyed ``key`` to ``value`` on the next run, even when it was drawn in
+    this one (a model just uploaded becomes the chosen run); see `chosen_next`."""
+    st.session_state[f"next:{key}"] = value
+
+
+def chosen_next(key: str) -> None:
+    """Apply a `choose_next` for ``key``; call it before drawing that widget."""
+    if f"next:{key}" in st.session_state:
+        st.session_state[key] = st.session_state.pop(f"next:{key}")

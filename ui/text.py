@@ -18,8 +18,9 @@ _RULES = (
     (re.compile(r"([`*\[\]{}|~<>$])"), r"\\\1"),
     (re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"), r"\\_"),  # intraword _ is never emphasis
     (re.compile(r"&(?=[#A-Za-z0-9])"), r"\\&"),  # entities such as &amp;
-    (re.compile(r"(?m)^(\s*)([#=+\-])"), r"\1\\\2"),  # headings, rules, list items at a line start
-    (re.compile(r"(?m)^(\s*\d+)([.)])"), r"\1\\\2"),  # numbered list items
+    (re.compile(r"(?m)^(\s*)(#{1,6}|[-+*>])(?=\s|$)"), r"\1\\\2"),  # headings, list items, quotes
+    (re.compile(r"(?m)^(\s*)([=-])(?=[=-]*\s*$)"), r"\1\\\2"),  # a line of = or - underlines the one above
+    (re.compile(r"(?m)^(\s*\d+)([.)])(?=\s|$)"), r"\1\\\2"),  # numbered list items
 )
 _BREAKS = (
     re.compile(r"(?<=:)(?=\S)"),  # :smile:  :red[x]  :material/home:  http://

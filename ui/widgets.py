@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from lab import charts, device, evaluate, export
 from lab.data import DATASETS
-from lab.records import RunRecord
+from lab.records import RunRecord, Status, Sweep
+from lab.results import Filters
 from lab.spec import LOSSES, OPTIMIZERS, SpecError, TrainSpec, parse_number
 from ui import resources, state
 from ui.text import escape
@@ -68,15 +72,56 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
     return by_id[chosen]
 
 
-def index_input(label: str, count: int, key: str, step: int = 1, last: int | None = None) -> int | None:
-    """A whole-number box for a position from 0 to ``last`` (default ``count - 1``); an
-    out-of-range number gets a message saying the range, and None is returned."""
+def index_input(label: str, count: int, key: str, step: int = 1, last: int | None = None,
+                start: int = 0) -> int | None:
+    """A whole-number box for a position from 0 to ``last`` (default ``count - 1``), at
+    ``start`` at first; an out-of-range number gets a message saying the range, and None is
+    returned."""
     last = count - 1 if last is None else last
-    value = int(st.number_input(label, value=0, step=step, key=key))
+    value = int(st.number_input(label, value=start, step=step, key=key))
     if not 0 <= value <= last:
         st.error(f"{label} {value:,} does not exist here: choose one from 0 to {last:,}.")
         return None
     return value
+
+
+def result_filters(runs: list[RunRecord], tags: dict[int, list[str]], sweeps: list[Sweep]) -> Filters:
+    """The Results page's filters (dataset, person, status, network name, tag, sweep, hidden)."""
+    with st.expander("Filter the runs"):
+        c = st.columns(3)
+        datasets = c[0].multiselect("Dataset", sorted({r.dataset for r in runs if r.dataset}), key="filter_dataset")
+        people = c[1].multiselect("Person", sorted({r.owner for r in runs if r.owner}), key="filter_person")
+        statuses = c[2].multiselect("Status", [str(s) for s in Status], key="filter_status")
+        c = st.columns(3)
+        network = c[0].text_input("Network name contains", key="filter_network")
+        chosen = c[1].multiselect("Tag", sorted({t for ts in tags.values() for t in ts}), key="filter_tag")
+        named = {s.id: s for s in sweeps}
+        sweep = c[2].selectbox("Sweep", [None, *named], key="filter_sweep", format_func=lambda i: "any run"
+                               if i is None else f"sweep {i}: {named[i].network} ({named[i].owner})")
+        hidden = st.checkbox("Show hidden runs too", key="filter_hidden")
+    return Filters(tuple(datasets), tuple(people), tuple(statuses), network, tuple(chosen), sweep, hidden)
+
+
+def run_table(table: pd.DataFrame, key: str, picks: str = "results_run") -> None:
+    """The results table, read-only and sortable; clicking a row picks that run in the
+    select box keyed ``picks``."""
+    ids = table["run"].tolist()
+
+    def picked():
+        rows = state.widget(key)["selection"]["rows"]
+        if rows:
+            state.choose(picks, ids[rows[0]])
+
+    st.dataframe(table, hide_index=True, key=key, on_select=picked, selection_mode="single-row",
+                 column_config={
+                     "accuracy": st.column_config.NumberColumn(
+                         "accuracy", format="percent", help="Test accuracy (validation accuracy if not tested)"),
+                     "best val accuracy": st.column_config.NumberColumn(format="percent"),
+                     "val accuracy": st.column_config.NumberColumn(format="percent"),
+                     "train accuracy": st.column_config.NumberColumn(format="percent"),
+                     "parameters": st.column_config.NumberColumn(format="localized"),
+                     "duration (s)": st.column_config.NumberColumn(format="%.1f"),
+                 })
 
 
 def plural(n: int, word: str) -> str:
@@ -90,3 +135,43 @@ def show_problems(problems: list[str]) -> None:
         st.error(escape(problem))
     if not problems:
         st.success("This network can be trained.")
+
+
+def model_downloads(run: RunRecord, key: str, heading: str | None = None) -> None:
+    """Download buttons for a run's trained model (``.keras``) and its spec (JSON), under
+    ``heading``; the model file is read only when its button is clicked."""
+    if heading:
+        st.subheader(heading)
+    path = resources.models().locate(run)
+    c = st.columns(2)
+    if path is None:
+        c[0].caption(f"Run {run.id} has no saved model file to download.")
+    else:
+        c[0].download_button("Download the model (.keras)", data=path.read_bytes, file_name=export.file_name(run, ".keras"),
+                             mime="application/octet-stream", key=f"{key}_keras_{run.id}", on_click="ignore",
+                             icon=":material/download:", help="The trained network with its weights (and optimizer "
+                             "state): keras.models.load_model opens it.")
+    c[1].download_button("Download the spec (JSON)", data=export.spec_document(run, path),
+                         file_name=export.file_name(run, ".json"), mime="application/json", key=f"{key}_spec_{run.id}",
+                         on_click="ignore", icon=":material/data_object:", help="The network, its training settings "
+                         "and what it scored; saved into models/presets it becomes a preset.")
+
+
+def answer(probs: np.ndarray, class_names, title: str = "The network reads") -> None:
+    """One image's answer: the class read and how sure, a bar per class, the top three in words."""
+    best = int(np.argmax(probs))
+    st.metric(title, class_names[best], f"{probs[best]:.1%} sure", delta_color="off", delta_arrow="off")
+    st.altair_chart(charts.probability_chart(probs, class_names), width="stretch")
+    st.caption(evaluate.top_answers(probs, class_names))
+
+
+def cpu_switch(train: TrainSpec, key: str) -> bool:
+    """Where a GPU is present, a "Train on CPU instead" box (to compare the two); where none
+    is, a line saying so. Returns the ``cpu_only`` setting."""
+    if not device.has_gpu():
+        st.caption(f"This server has no GPU: every run trains on its {device.cpu_name()}. Results shows each "
+                   "run's device and seconds per epoch.")
+        return train.cpu_only
+    return st.checkbox("Train on CPU instead", value=train.cpu_only, key=key,
+                       help=f"Runs train on the {device.device_name()} by default. Train the same network on the "
+                            f"{device.cpu_name()} too and compare seconds per epoch in Results.")

@@ -27,7 +27,9 @@ class Job:
     ``model_file`` is where the trainer writes the model and ``model_key``
     what the records store to find it again (`lab.artifacts`). A continued
     run starts at ``initial_epoch`` from ``resume_from`` and adds its time to
-    ``previous_seconds``.
+    ``previous_seconds``. ``owner`` is the name shown; ``owner_id`` is who may
+    stop the job (`lab.identity`). Jobs of one ``group`` (a sweep) wait in the
+    queue as one request.
     """
 
     id: int
@@ -40,6 +42,17 @@ class Job:
     resume_from: str | None = None
     previous_seconds: float = 0.0
     checkpoint_s: float = 20.0
+    owner_id: str = ""
+    group: str | None = None
+
+    def __post_init__(self):
+        if not self.owner_id:  # a caller that knows no identities: the name is the identity
+            object.__setattr__(self, "owner_id", self.owner)
+
+    @property
+    def request(self) -> str:
+        """The queue request this job belongs to: its group, or itself."""
+        return self.group or f"job:{self.id}"
 
     @property
     def resumes(self) -> bool:

@@ -67,8 +67,11 @@ class JobManager:
 
     # ---- asking -------------------------------------------------------------------------
 
-    def submit(self, model: ModelSpec, train: TrainSpec, owner: str, comment: str = "") -> Job:
+    def submit(self, model: ModelSpec, train: TrainSpec, owner: str, comment: str = "",
+               owner_id: str | None = None) -> Job:
         """Check, record and queue a new run; returns its `Job`.
+
+        ``owner`` is the name shown; ``owner_id`` (default: the name) is who may stop it.
 
         Raises:
             JobRejected: the spec cannot be trained (message lists every problem).
@@ -77,19 +80,71 @@ class JobManager:
         problems = validate(model, train, n_train=self._check_data(train.dataset))
         if problems:
             raise JobRejected(" ".join(problems))
-        rows, _ = layer_table(model, DATASETS[train.dataset].input_shape)
         with self._lock:
             self.queue.check_room()
-            run_id = self.store.create_run(
-                owner=owner, dataset=train.dataset, network=model.name, architecture=model.architecture(),
-                activations=model.activations(), spec_json=to_json(model), train_json=to_json(train),
-                seed=train.seed, params=total_params(rows), status=Status.QUEUED,
-                epochs_planned=train.epochs, comment=comment)
-            job = self._job(run_id, owner, model, train)
-            self._enqueue(Recorder(job, self.store))
+            run_id = self._record(model, train, owner, owner_id or owner, comment=comment)
+            job = self._job(run_id, owner, model, train, owner_id=owner_id or owner)
+            self._enqueue([Recorder(job, self.store)])
         return job
 
-    def continue_run(self, run_id: int, more_epochs: int, owner: str) -> Job:
+    def submit_sweep(self, points: list[tuple[ModelSpec, TrainSpec, dict]], about: dict, owner: str,
+                     owner_id: str | None = None) -> list[Job]:
+        """Record a sweep and queue one run per point, as one request in the queue.
+
+        Args:
+            points: (network, settings, the swept values) for each run, from `lab.sweeps.plan`.
+            about: the sweep's record (``network``, ``spec_json``, ``train_json``, ``axes_json``,
+                ``seeds_json``).
+            owner, owner_id: as for `submit`.
+
+        Raises:
+            JobRejected: a point cannot be trained (the message names it), or too many points.
+            QueueFull: the sweep could neither run nor wait.
+        """
+        limit = settings().max_sweep
+        if not points or len(points) > limit:
+            raise JobRejected(f"A sweep needs 1 to {limit:,} runs (LAB_MAX_SWEEP); this one has "
+                              f"{len(points):,}: use fewer values or seeds.")
+        for model, train, values in points:
+            problems = validate(model, train, n_train=self._check_data(train.dataset))
+            if problems:
+                shown = ", ".join(f"{k} {v}" for k, v in values.items())
+                raise JobRejected(f"The run with {shown} cannot be trained: {' '.join(problems)}")
+        owner_id = owner_id or owner
+        with self._lock:
+            self.queue.check_room()
+            sweep_id = self.store.create_sweep(owner=owner, owner_id=owner_id, size=len(points), **about)
+            recorders = []
+            for model, train, values in points:
+                run_id = self._record(model, train, owner, owner_id, sweep_id=sweep_id,
+                                      sweep_values=json.dumps(values))
+                job = self._job(run_id, owner, model, train, owner_id=owner_id, group=f"sweep:{sweep_id}")
+                recorders.append(Recorder(job, self.store))
+            self._enqueue(recorders)
+        return [r.job for r in recorders]
+
+    def delete(self, run_id: int, who: str, teacher: bool = False) -> None:
+        """Remove a run, its epochs, tags and files. Only its owner or a teacher may, and
+        not while it trains or waits.
+
+        Raises:
+            JobRejected: no such run, or it is active.
+            PermissionError: ``who`` neither owns it nor is a teacher.
+        """
+        run = self.store.run(run_id)
+        if run is None:
+            raise JobRejected(f"There is no run {run_id}.")
+        if not teacher and who != run.power:
+            raise PermissionError(f"Only {run.owner}, who started run {run_id}, or a teacher can delete it.")
+        with self._lock:
+            recorder = self._jobs.get(run_id)
+            if run.status.active or (recorder is not None and not recorder.done.is_set()):
+                raise JobRejected(f"Run {run_id} is training or waiting: stop it first, then delete it.")
+            self.models.remove(run)
+            self.store.delete_run(run_id)
+            self._jobs.pop(run_id, None)
+
+    def continue_run(self, run_id: int, more_epochs: int, owner: str, owner_id: str | None = None) -> Job:
         """Train a recorded run for ``more_epochs`` more, from its saved weights and
         optimizer state; the new epochs extend the same history. The run keeps its
         owner; ``owner`` is recorded as who continued it.
@@ -123,13 +178,13 @@ class JobManager:
                 raise JobRejected(f"Run {run_id} is still training or waiting: let it end first.")
             self.queue.check_room()
             job = self._job(run_id, owner, model, train, initial_epoch=start, resume_from=str(path),
-                            previous_seconds=run.duration_s or 0.0)
-            self._enqueue(Recorder(job, self.store, history))
+                            previous_seconds=run.duration_s or 0.0, owner_id=owner_id or owner)
+            self._enqueue([Recorder(job, self.store, history)])
         return job
 
-    def requeue(self, run_id: int, who: str) -> Job:
+    def requeue(self, run_id: int, who: str, teacher: bool = False) -> Job:
         """Queue again a run that was waiting in the queue when the lab stopped (its
-        record says ``interrupted`` while ``queued``). Only its owner may.
+        record says ``interrupted`` while ``queued``). Only its owner or a teacher may.
 
         Raises:
             JobRejected: the run did not wait when the lab stopped, or cannot be trained now.
@@ -141,7 +196,7 @@ class JobManager:
         if run.status != Status.INTERRUPTED or run.interrupted_while != Status.QUEUED:
             raise JobRejected(f"Run {run_id} was not waiting in the queue when the lab stopped, so it "
                               "cannot be queued again: continue it, or start a new run.")
-        if who != run.owner:
+        if not teacher and who != run.power:
             raise PermissionError(f"Only {run.owner}, who started run {run_id}, can queue it again.")
         model, train = _specs(run)
         problems = validate(model, train, n_train=self._check_data(train.dataset))
@@ -150,21 +205,21 @@ class JobManager:
         with self._lock:
             self.queue.check_room()
             self.store.update_run(run_id, status=Status.QUEUED, message="", interrupted_while=None)
-            job = self._job(run_id, run.owner, model, train)
-            self._enqueue(Recorder(job, self.store))
+            job = self._job(run_id, run.owner, model, train, owner_id=run.power)
+            self._enqueue([Recorder(job, self.store)])
         return job
 
-    def stop(self, job_id: int, who: str) -> None:
-        """Stop a job (only whoever started it may): a waiting job leaves the queue; a
-        running one ends within one batch, keeping its epochs and model.
+    def stop(self, job_id: int, who: str, teacher: bool = False) -> None:
+        """Stop a job (only whoever started it, or a teacher, may): a waiting job leaves
+        the queue; a running one ends within one batch, keeping its epochs and model.
 
         Raises:
-            PermissionError: ``who`` did not start it.
+            PermissionError: ``who`` did not start it and is not a teacher.
         """
         recorder = self._jobs.get(job_id)
         if recorder is None:
             return
-        if who != recorder.job.owner:
+        if not teacher and who != recorder.job.owner_id:
             raise PermissionError(f"Only {recorder.job.owner}, who started run {job_id}, can stop it.")
         with self._lock:
             if self.queue.withdraw(job_id) is not None:
@@ -203,14 +258,16 @@ class JobManager:
             return None
         recorder = self._jobs.get(run_id)
         if recorder is None:
-            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "")
+            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.power)
         progress = recorder.snapshot()
         if progress.status == Status.FAILED and not progress.error:
             progress = replace(progress, error=run.message)
         if not progress.message and progress.status in (Status.DIVERGED, Status.STOPPED, Status.INTERRUPTED):
             progress = replace(progress, message=run.message or "")
         live = not recorder.done.is_set()
-        return RunView(run, progress, self.place(run_id), live, recorder.job.owner if live else run.owner or "")
+        if live:
+            return RunView(run, progress, self.place(run_id), True, recorder.job.owner, recorder.job.owner_id)
+        return RunView(run, progress, self.place(run_id), False, run.owner or "", run.power)
 
     def wait(self, job_id: int, timeout: float | None = None) -> ProgressSnapshot:
         """Block until the job ends (for scripts and tests); returns its progress."""
@@ -219,6 +276,14 @@ class JobManager:
         return recorder.snapshot()
 
     # ---- inside -----------------------------------------------------------------------------
+
+    def _record(self, model: ModelSpec, train: TrainSpec, owner: str, owner_id: str, **more) -> int:
+        rows, _ = layer_table(model, DATASETS[train.dataset].input_shape)
+        return self.store.create_run(
+            owner=owner, owner_id=owner_id, dataset=train.dataset, network=model.name,
+            architecture=model.architecture(), activations=model.activations(), spec_json=to_json(model),
+            train_json=to_json(train), seed=train.seed, params=total_params(rows), status=Status.QUEUED,
+            epochs_planned=train.epochs, **more)
 
     def _job(self, run_id: int, owner: str, model: ModelSpec, train: TrainSpec, **more) -> Job:
         return Job(run_id, owner, model, train, model_file=str(self.models.target(run_id)),
@@ -234,9 +299,10 @@ class JobManager:
         except data.DatasetError as exc:
             raise JobRejected(str(exc)) from exc
 
-    def _enqueue(self, recorder: Recorder) -> None:
-        self._jobs[recorder.job.id] = recorder
-        self.queue.add(recorder.job)
+    def _enqueue(self, recorders: list[Recorder]) -> None:
+        for recorder in recorders:
+            self._jobs[recorder.job.id] = recorder
+        self.queue.add([r.job for r in recorders])
         self._release()
 
     def _release(self) -> None:

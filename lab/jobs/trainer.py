@@ -6,6 +6,7 @@ later). It reads only its `Job` and reports only to its sink.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -45,14 +46,19 @@ class Trainer:
         self.job, self.sink = job, sink
 
     def run(self) -> Outcome:
-        """Train, test and save; returns (and reports) how it ended.
+        """Train, test and save; returns (and reports) how it ended. With ``cpu_only`` the
+        model is built, trained and tested on the CPU, even where a GPU is present.
 
         Raises:
             JobRejected: the data or the saved model cannot be used; nothing was trained.
         """
+        with keras.device("cpu:0") if self.job.train.cpu_only else contextlib.nullcontext():
+            return self._run()
+
+    def _run(self) -> Outcome:
         job, train, sink = self.job, self.job.train, self.sink
         t0 = time.perf_counter()
-        sink.begin(device_name())
+        sink.begin(device_name(train.cpu_only))
         sink.phase("Loading data")
         keras.utils.set_random_seed(train.seed + job.initial_epoch)  # in this thread: Keras seeds per thread
         ds = data.load(train.dataset)

@@ -14,10 +14,10 @@ from lab.records import Epoch, RunRecord, Status
 class RunView:
     """A run as a page shows it.
 
-    ``live`` is true while this server trains or queues it; ``owner`` is who
-    may stop it now (whoever started the live job: for a continued run, the
-    person who pressed Continue); ``place`` is 0 when training, 1.. in line,
-    -1 otherwise.
+    ``live`` is true while this server trains or queues it; ``owner`` is the
+    name of who may stop it now (whoever started the live job: for a continued
+    run, the person who pressed Continue) and ``power`` their identity;
+    ``place`` is 0 when training, 1.. in line, -1 otherwise.
     """
 
     run: RunRecord
@@ -25,6 +25,7 @@ class RunView:
     place: int
     live: bool
     owner: str
+    power: str
 
 
 def from_record(run: RunRecord, history: list[Epoch]) -> ProgressSnapshot:

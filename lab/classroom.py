@@ -1,0 +1,129 @@
+"""A class's competition: the leaderboard per dataset and the teacher's challenges.
+
+Every run is checked against every challenge when the leaderboard is read
+(`meets`), so a challenge set today counts the runs of yesterday, and
+nothing has to be kept in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lab.data import DATASETS
+from lab.records import Challenge, RunRecord, Status
+
+MAX_TITLE = 80
+SCORED = (Status.FINISHED, Status.STOPPED)  # runs with a test accuracy that counts
+
+
+class ChallengeError(ValueError):
+    """A challenge that cannot be set; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ChallengeDraft:
+    """What a teacher typed for a new challenge (checked by `check`)."""
+
+    title: str
+    dataset: str
+    min_accuracy: float  # 0..1
+    max_params: int | None = None
+    max_epochs: int | None = None
+    max_seconds: float | None = None
+    deadline: str | None = None  # "YYYY-MM-DD HH:MM" (local time), or None
+
+
+def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
+    """The draft as the fields a store records, or `ChallengeError` saying what is wrong.
+
+    Example:
+        >>> check(ChallengeDraft("Small and good", "mnist", 0.95, max_params=20000))["min_accuracy"]
+        0.95
+    """
+    title = " ".join(str(draft.title).split())
+    if not title:
+        raise ChallengeError("Give the challenge a title, such as 'Under 20,000 parameters'.")
+    if len(title) > MAX_TITLE:
+        raise ChallengeError(f"The title has {len(title):,} characters: use at most {MAX_TITLE}.")
+    if draft.dataset not in DATASETS:
+        raise ChallengeError(f"Unknown dataset '{draft.dataset}'. Choose one of: {', '.join(DATASETS)}.")
+    if not 0 < draft.min_accuracy <= 1:
+        raise ChallengeError(f"The minimum test accuracy is {draft.min_accuracy:.0%}: use more than 0% "
+                             "and at most 100%.")
+    limits = {"parameters": draft.max_params, "epochs": draft.max_epochs, "training seconds": draft.max_seconds}
+    if all(v is None for v in limits.values()):
+        raise ChallengeError("Set at least one limit (parameters, epochs or training seconds): without "
+                             "one, the biggest network always wins.")
+    for name, value in limits.items():
+        if value is not None and value <= 0:
+            raise ChallengeError(f"The limit on {name} is {value:,}: use a number above 0, or leave it empty.")
+    deadline = None
+    if draft.deadline:
+        try:
+            when = dt.datetime.strptime(draft.deadline.strip(), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise ChallengeError(f"The deadline '{draft.deadline}' is not a date and time like "
+                                 "2026-12-01 16:00.") from None
+        if when <= (now or dt.datetime.now()):
+            raise ChallengeError(f"The deadline {draft.deadline} has already passed: choose a later one.")
+        deadline = when.strftime("%Y-%m-%d %H:%M:00")
+    return {"title": title, "dataset": draft.dataset, "min_accuracy": float(draft.min_accuracy),
+            "max_params": draft.max_params, "max_epochs": draft.max_epochs, "max_seconds": draft.max_seconds,
+            "deadline": deadline}
+
+
+def meets(run: RunRecord, challenge: Challenge) -> bool:
+    """Whether ``run`` meets ``challenge``: its dataset, a finished run tested at the minimum
+    accuracy or more, within every limit set, and ended before the deadline.
+
+    Example:
+        >>> c = Challenge(1, "t", "mnist", 0.9, max_params=20000)
+        >>> meets(RunRecord(1, dataset="mnist", status=Status.FINISHED, test_acc=0.93, params=13002), c)
+        True
+    """
+    if run.dataset != challenge.dataset or run.status not in SCORED or run.test_acc is None:
+        return False
+    within = [(challenge.max_params, run.params), (challenge.max_epochs, run.epochs_done),
+              (challenge.max_seconds, run.duration_s)]
+    if any(limit is not None and (value is None or value > limit) for limit, value in within):
+        return False
+    if challenge.deadline and (run.updated or "9999") > challenge.deadline:
+        return False
+    return run.test_acc >= challenge.min_accuracy
+
+
+def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge] = ()) -> pd.DataFrame:
+    """Best test accuracy per person on ``dataset``, best first, with that run's parameters,
+    epochs and training time, and one column per challenge of that dataset saying whether
+    any of the person's runs met it. Hidden runs do not count.
+
+    Example:
+        >>> runs = [RunRecord(1, owner="ada", dataset="mnist", status=Status.FINISHED, test_acc=0.9),
+        ...         RunRecord(2, owner="ada", dataset="mnist", status=Status.FINISHED, test_acc=0.95),
+        ...         RunRecord(3, owner="bob", dataset="mnist", status=Status.FINISHED, test_acc=0.92)]
+        >>> leaderboard(runs, "mnist")[["person", "test accuracy", "run"]].values.tolist()
+        [['ada', 0.95, 2], ['bob', 0.92, 3]]
+    """
+    counted = [r for r in runs if r.dataset == dataset and r.status in SCORED and r.test_acc is not None
+               and not r.hidden]
+    best: dict[str, RunRecord] = {}
+    mine: dict[str, list[RunRecord]] = {}
+    for run in counted:
+        mine.setdefault(run.power, []).append(run)
+        top = best.get(run.power)
+        if top is None or (run.test_acc, -(run.params or 0), -run.id) > (top.test_acc, -(top.params or 0), -top.id):
+            best[run.power] = run
+    targets = [c for c in challenges if c.dataset == dataset]
+    rows = []
+    for who, run in best.items():
+        row = {"person": run.owner, "test accuracy": run.test_acc, "run": run.id, "network": run.network,
+               "parameters": run.params, "epochs": run.epochs_done, "training s": run.duration_s}
+        for c in targets:
+            row[c.title] = any(meets(r, c) for r in mine[who])
+        rows.append(row)
+    columns = ["person", "test accuracy", "run", "network", "parameters", "epochs", "training s"]
+    frame = pd.DataFrame(rows, columns=columns + [c.title for c in targets])
+    return frame.sort_values(["test accuracy", "parameters"], ascending=[False, True], ignore_index=True)

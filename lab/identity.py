@@ -1,0 +1,103 @@
+"""Who is who: a private key per browser, a name everyone sees, and the teacher role.
+
+A browser gets a random private key (the page keeps it in a cookie); the
+records keep only its hash, with a `Person` whose ``id`` owns the runs that
+browser starts. Power over a run (stop, delete, queue again) follows the
+``id``, never the name, so typing another person's name gives no power over
+their runs. No passwords for learners; the teacher role is unlocked with the
+key set on the server (``LAB_TEACHER_KEY``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+
+from lab.records import Conflict, Person, RecordStore, RunRecord
+
+MAX_NAME = 40
+
+
+class IdentityError(ValueError):
+    """A name or teacher key that cannot be used; the message says why."""
+
+
+def new_key() -> str:
+    """A fresh private key for a browser (URL-safe, 128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def key_hash(key: str) -> str:
+    """What the records keep of a private key.
+
+    Example:
+        >>> len(key_hash("abc")), key_hash("abc") == key_hash("abc")
+        (64, True)
+    """
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def check_name(name: str) -> str:
+    """A typed name, tidied (spaces folded), or `IdentityError` saying what is wrong.
+
+    Example:
+        >>> check_name("  Ada   Lovelace ")
+        'Ada Lovelace'
+    """
+    name = " ".join(str(name).split())
+    if not name:
+        raise IdentityError("Type a name: it shows who started which run.")
+    if len(name) > MAX_NAME:
+        raise IdentityError(f"That name has {len(name):,} characters: use at most {MAX_NAME}.")
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise IdentityError("That name holds invisible control characters: type it again.")
+    return name
+
+
+def sign_in(store: RecordStore, key: str) -> Person:
+    """The person of this private key, recorded on first use under a guest name."""
+    found = store.person_by_key(key_hash(key))
+    if found is not None:
+        return found
+    for _ in range(20):  # a guest name that happens to be taken: draw another
+        try:
+            return store.create_person(key_hash(key), f"guest-{secrets.token_hex(2)}")
+        except Conflict:
+            continue
+    raise IdentityError("No free guest name was found: type a name of your own.")
+
+
+def rename(store: RecordStore, person: Person, name: str) -> Person:
+    """Give ``person`` the name they typed; `IdentityError` when it is unusable or taken."""
+    name = check_name(name)
+    if name == person.name:
+        return person
+    try:
+        return store.rename_person(person.id, name)
+    except Conflict:
+        raise IdentityError(f"Someone else is already called '{name}': choose another name.") from None
+
+
+def unlock_teacher(store: RecordStore, person: Person, typed: str, teacher_key: str | None) -> Person:
+    """Make ``person`` a teacher when ``typed`` is the server's teacher key.
+
+    Raises:
+        IdentityError: no teacher key is set on this server, or ``typed`` is not it.
+    """
+    if not teacher_key:
+        raise IdentityError("This server has no teacher key: whoever runs it sets LAB_TEACHER_KEY.")
+    if not hmac.compare_digest(typed.encode(), teacher_key.encode()):
+        raise IdentityError("That is not the teacher key.")
+    return store.set_teacher(person.id, True)
+
+
+def may_manage(person: Person, run: RunRecord) -> bool:
+    """Whether ``person`` may delete or queue again ``run``: its owner, or a teacher.
+
+    Example:
+        >>> may_manage(Person("p1", "ada"), RunRecord(1, owner="ada", owner_id="p2"))
+        False
+    """
+    return person.teacher or person.id == run.power

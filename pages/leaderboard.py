@@ -1,0 +1,61 @@
+"""Leaderboard: the best test accuracy of each person, and who met the teacher's challenges."""
+
+import html
+
+import streamlit as st
+
+from lab import classroom
+from lab.data import DATASETS
+from ui import challenge_form, links, resources, state
+
+projector = links.projector()
+if not projector:
+    st.title("Leaderboard")
+    st.write("The best test accuracy each person reached on a dataset, with what it cost (parameters, "
+             "epochs, training time). The teacher can set challenges: every run is checked against "
+             "every open challenge, and the table shows who met which.")
+names = list(DATASETS)
+wanted = st.query_params.get("dataset", "mnist")
+dataset = wanted if projector and wanted in DATASETS else st.selectbox(
+    "Dataset", names, index=names.index(wanted) if wanted in names else 0, key="board_dataset",
+    format_func=lambda n: DATASETS[n].title)
+
+
+@st.fragment(run_every=5.0 if projector else None)
+def board():
+    challenges = resources.store().challenges()
+    table = classroom.leaderboard(resources.runs(), dataset, [c for c in challenges if not c.closed])
+    if projector:
+        st.html(_big(table, dataset))
+        return
+    if table.empty:
+        st.info(f"No finished run on {DATASETS[dataset].title} yet.")
+    else:
+        st.dataframe(table, hide_index=True, column_config={
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
+            "training s": st.column_config.NumberColumn(format="%.1f")})
+    st.subheader("Challenges")
+    mine = [c for c in challenges if c.dataset == dataset]
+    challenge_form.listing(mine, state.me().teacher)
+    if not mine:
+        st.caption("No challenge on this dataset yet.")
+
+
+def _big(table, dataset: str) -> str:
+    """The leaderboard in large type for a projector; every name escaped as text."""
+    cells = "".join(
+        f"<tr><td>{i}</td><td>{html.escape(str(r['person']))}</td><td>{r['test accuracy']:.2%}</td>"
+        f"<td>{int(r['parameters'] or 0):,}</td><td>{html.escape(str(r['network']))}</td></tr>"
+        for i, r in enumerate(table.to_dict("records"), start=1))
+    return (f"<div style='font-size:2.2rem;line-height:1.4'><h1>{html.escape(DATASETS[dataset].title)}</h1>"
+            "<table style='width:100%'><tr><th>#</th><th>who</th><th>test accuracy</th><th>parameters</th>"
+            f"<th>network</th></tr>{cells}</table></div>")
+
+
+board()
+if not projector:
+    if state.me().teacher:
+        challenge_form.new_challenge(dataset)
+    st.caption("For a projector: this leaderboard in large type, refreshing by itself every 5 seconds.")
+    st.code(links.projector_link(dataset), language=None)

@@ -1,0 +1,217 @@
+"""The class's pages through AppTest: Results actions, Sweeps, Leaderboard, identity, links."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from appkit import ROOT, install_model, open_page, page, page_manager, seed_run, values
+from lab import share
+from lab.records.sqlite import SQLiteStore as Store
+from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
+
+XOR = load_presets()["xor_2_2_1"]
+
+
+def me(at: AppTest):
+    return at.session_state["person"]
+
+
+def mine(at: AppTest, store: Store, **fields) -> int:
+    """A finished run owned by the browser ``at``."""
+    return seed_run(store, owner=me(at).name, owner_id=me(at).id, **fields)
+
+
+def test_filters_narrow_the_table():
+    store = Store()
+    a = seed_run(store, owner="ada", owner_id="p-a", dataset="mnist", network="Wide net")
+    b = seed_run(store, owner="bob", owner_id="p-b", dataset="xor", network="XOR 2-2-1", status="failed")
+    c = seed_run(store, owner="bob", owner_id="p-b", dataset="mnist", network="Deep net", hidden=1)
+    store.set_tags(a, ["dropout"])
+    at = page("results")
+    shown = lambda: at.dataframe[0].value["run"].tolist()  # noqa: E731
+    assert shown() == [b, a]  # the hidden run is not shown
+    at.checkbox(key="filter_hidden").check().run()
+    assert shown() == [c, b, a]
+    at.multiselect(key="filter_person").set_value(["bob"]).run()
+    assert shown() == [c, b]
+    at.multiselect(key="filter_status").set_value(["failed"]).run()
+    assert shown() == [b]
+    at.multiselect(key="filter_person").set_value([]).run()
+    at.multiselect(key="filter_status").set_value([]).run()
+    at.text_input(key="filter_network").set_value("NET").run()
+    assert shown() == [c, a]
+    at.multiselect(key="filter_tag").set_value(["dropout"]).run()
+    assert shown() == [a]
+    assert "1 run shown of 3. Click a column header to sort." in values(at.caption)
+
+
+def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
+    store = Store()
+    at = page("results")
+    run_id = install_model(trained_model, store)
+    store.update_run(run_id, owner=me(at).name, owner_id=me(at).id)
+    at.run()
+    at.selectbox(key="results_run").set_value(run_id).run()
+    tags = next(t for t in at.text_input if t.key.startswith(f"tags_{run_id}_"))
+    tags.set_value("x" * 31).run()
+    at.button(key=f"save_tags_{run_id}").click().run()
+    assert "A tag of 31 characters is too long" in at.error[0].value and store.tags() == {}
+    next(t for t in at.text_input if t.key.startswith(f"tags_{run_id}_")).set_value("<b>dropout</b>, small").run()
+    at.button(key=f"save_tags_{run_id}").click().run()
+    assert store.tags() == {run_id: ["<b>dropout</b>", "small"]}
+    assert at.dataframe[0].value["tags"].tolist() == ["<b>dropout</b>, small"]
+
+    at.button(key=f"hide_{run_id}").click().run()
+    assert store.run(run_id).hidden and at.dataframe[0].value.empty
+
+    at.checkbox(key="filter_hidden").check().run()
+    at.selectbox(key="results_run").set_value(run_id).run()
+    file = page_manager().models.locate(store.run(run_id))
+    at.button(key=f"delete_{run_id}").click().run()
+    assert any("Delete run" in w for w in values(at.warning)) and store.run(run_id) is not None
+    at.button(key=f"delete_no_{run_id}").click().run()  # Keep it
+    assert store.run(run_id) is not None and file.exists()
+    at.button(key=f"delete_{run_id}").click().run()
+    at.button(key=f"delete_yes_{run_id}").click().run()
+    assert not at.exception and store.run(run_id) is None and not file.exists()
+
+
+def test_someone_else_cannot_change_tags_hide_or_delete_but_can_comment():
+    store = Store()
+    run_id = seed_run(store, owner="ada", owner_id="someone-else")
+    at = page("results")
+    at.selectbox(key="results_run").set_value(run_id).run()
+    keys = [b.key for b in at.button]
+    assert f"delete_{run_id}" not in keys and f"hide_{run_id}" not in keys and f"save_tags_{run_id}" not in keys
+    assert f"save_comment_{run_id}" in keys and f"again_{run_id}" in keys
+    assert any("Only ada or a teacher can change tags, hide or delete" in c for c in values(at.caption))
+
+
+def test_run_again_opens_train_with_the_runs_network_and_settings():
+    store = Store()
+    wide = ModelSpec("Wide one", [LayerSpec("Flatten"), LayerSpec("Dense", units=64),
+                                  LayerSpec("Dense", units=10, activation="softmax")])
+    train = TrainSpec(optimizer="sgd", learning_rate=0.05, epochs=3, batch_size=32)
+    run_id = seed_run(store, spec_json=wide.to_dict().__repr__().replace("'", '"'), network="Wide one",
+                      train_json=TrainSpec.__name__ and __import__("json").dumps(train.to_dict()))
+    at = page("results")
+    at.selectbox(key="results_run").set_value(run_id).run()
+    at.button(key=f"again_{run_id}").click().run()
+    assert not at.exception and at.title[0].value == "Train"
+    assert any(t.startswith("Network: Wide one    Flatten > Dense(64, relu)") for t in values(at.text))
+    v = at.session_state["gen:network"]
+    assert at.number_input(key=f"train_epochs_{v}").value == 3 and at.text_input(key=f"train_{v}_lr").value == "0.05"
+
+
+def test_a_share_link_opens_the_lab_with_its_network():
+    wide = ModelSpec("Shared net", [LayerSpec("Flatten"), LayerSpec("Dense", units=24),
+                                    LayerSpec("Dense", units=10, activation="softmax")])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["net"] = share.token(wide, TrainSpec(learning_rate=0.02))
+    at.run()
+    open_page(at, "pages/architecture.py")
+    assert at.session_state["model_spec"] == wide
+    assert at.text_input(key=f"arch_name_{at.session_state['gen:network']}").value == "Shared net"
+    broken = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    broken.query_params["net"] = "garbage!"
+    broken.run()
+    assert not broken.exception
+    assert values(broken.error) == ["This link does not hold a network the lab can read (it may have been cut "
+                                    "short when copied): ask for the link again."]
+
+
+def test_the_teacher_key_unlocks_teacher_powers(monkeypatch):
+    monkeypatch.setenv("LAB_TEACHER_KEY", "s3cret")
+    store = Store()
+    run_id = seed_run(store, owner="ada", owner_id="someone-else")
+    at = page("results")
+    at.text_input(key="teacher_key").set_value("guess")
+    at.button(key="teacher_unlock").click().run()
+    assert "That is not the teacher key." in values(at.sidebar.error) and not me(at).teacher
+    at.text_input(key="teacher_key").set_value("s3cret")
+    at.button(key="teacher_unlock").click().run()
+    assert me(at).teacher and any(c.startswith("Teacher mode") for c in values(at.sidebar.caption))
+    at.selectbox(key="results_run").set_value(run_id).run()
+    assert f"delete_{run_id}" in [b.key for b in at.button]  # a teacher may delete anyone's run
+    at.button(key="teacher_leave").click().run()
+    assert not me(at).teacher
+
+
+def test_a_name_someone_has_is_refused_and_a_new_one_kept():
+    ada, bob = page("train"), page("train")
+    ada.text_input(key="owner").set_value("Ada").run()
+    bob.text_input(key="owner").set_value("ada").run()
+    assert "Someone else is already called 'ada': choose another name." in values(bob.sidebar.error)
+    assert me(bob).name.startswith("guest-") and me(ada).name == "Ada"
+    bob.text_input(key="owner").set_value("x" * 41).run()  # the box stops at 40; a longer paste is refused
+    assert not bob.exception
+
+
+def test_a_sweep_from_the_sweeps_page_runs_and_charts():
+    at = page("train")
+    at.selectbox(key="train_preset").set_value("xor_2_2_1")
+    at.button(key="train_preset_load").click().run()
+    open_page(at, "pages/sweeps.py")
+    at.selectbox(key="sweep_setting_1").set_value("learning_rate").run()
+    at.text_input(key="sweep_values_1_learning_rate").set_value("0.1, 0.5, 1").run()
+    at.number_input(key="sweep_seeds").set_value(1).run()
+    at.button(key="sweep_start").click().run()
+    assert not at.exception and not at.error, values(at.error)
+    runs = Store().runs()
+    assert len(runs) == 3 and len({r.sweep_id for r in runs}) == 1 and {r.owner_id for r in runs} == {me(at).id}
+    for run in runs:
+        assert page_manager().wait(run.id, 120).status == "finished"
+    at.run()
+    assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart"), "the sweep's chart"
+    table = at.dataframe[0].value
+    assert table["learning rate"].tolist() == [0.1, 0.5, 1.0] and table["finished"].tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("0.1, fast", "must be a number, but 'fast' is not one"), ("0.1, 0.1", "0.1 appears 2 times"),
+    ("0, 0.1", "must be above 0"),
+    (", ".join(f"0.{i:04d}" for i in range(1, 10_001)), "10,000 learning rate values are more than one sweep"),
+])
+def test_bad_sweep_lists_are_explained_and_start_nothing(text, words):
+    at = page("sweeps")
+    at.selectbox(key="sweep_setting_1").set_value("learning_rate").run()
+    at.text_input(key="sweep_values_1_learning_rate").set_value(text).run()
+    assert any(words in e for e in values(at.error)), values(at.error)
+    assert not [b for b in at.button if b.key == "sweep_start"] and Store().runs() == []
+
+
+def test_the_leaderboard_shows_the_best_run_and_who_met_a_challenge(monkeypatch):
+    monkeypatch.setenv("LAB_TEACHER_KEY", "k")
+    store = Store()
+    seed_run(store, owner="ada", owner_id="p-a", test_acc=0.91, params=13002)
+    best = seed_run(store, owner="ada", owner_id="p-a", test_acc=0.95, params=50000)
+    seed_run(store, owner="bob", owner_id="p-b", test_acc=0.93, params=8000)
+    at = page("leaderboard")
+    board = at.dataframe[0].value
+    assert board["person"].tolist() == ["ada", "bob"] and board["run"].tolist()[0] == best
+    at.text_input(key="teacher_key").set_value("k")
+    at.button(key="teacher_unlock").click().run()
+    at.text_input(key="challenge_title").set_value("Small")
+    at.number_input(key="challenge_acc").set_value(-5.0)
+    at.button(key="challenge_set").click().run()
+    assert any("The minimum test accuracy is -5%" in e for e in values(at.error)) and store.challenges() == []
+    at.number_input(key="challenge_acc").set_value(92.0)
+    at.number_input(key="challenge_params").set_value(10000)
+    at.button(key="challenge_set").click().run()
+    assert [c.title for c in store.challenges()] == ["Small"]
+    board = at.dataframe[0].value.set_index("person")
+    assert board["Small"].to_dict() == {"ada": False, "bob": True}
+
+
+def test_the_projector_view_is_large_and_plain(monkeypatch):
+    store = Store()
+    seed_run(store, owner="<b>ada</b> :red[x]", owner_id="p-a", test_acc=0.95)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["view"] = "projector"
+    at.query_params["dataset"] = "mnist"
+    at.run()
+    assert not at.exception
+    body = at.get("html")[0].proto.body
+    assert "&lt;b&gt;ada&lt;/b&gt; :red[x]" in body and "95.00%" in body and "font-size:2.2rem" in body
+    assert not at.sidebar.text_input  # no sign-in, no sidebar on a projector

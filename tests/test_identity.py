@@ -1,0 +1,66 @@
+"""lab.identity: a private key proves who a browser is; names are shown, never trusted."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab import identity
+from lab.records import Person, RunRecord
+from lab.records.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SQLiteStore(tmp_path / "runs.sqlite")
+
+
+def test_a_key_signs_in_the_same_person_every_time(store):
+    key = identity.new_key()
+    first = identity.sign_in(store, key)
+    assert first.name.startswith("guest-") and not first.teacher
+    assert identity.sign_in(store, key) == first
+    other = identity.sign_in(store, identity.new_key())
+    assert other.id != first.id
+    assert key not in repr(store.person_by_key(identity.key_hash(key)))  # only the hash is kept
+
+
+def test_names_are_unique_ignoring_case_and_spaces(store):
+    ada = identity.rename(store, identity.sign_in(store, "key-a"), "Ada")
+    bob = identity.sign_in(store, "key-b")
+    with pytest.raises(identity.IdentityError, match="Someone else is already called 'ada'"):
+        identity.rename(store, bob, " ada ")
+    assert identity.rename(store, ada, "Ada") == ada  # keeping one's own name is no conflict
+    assert identity.rename(store, ada, "ADA").name == "ADA"
+
+
+@pytest.mark.parametrize("name, words", [
+    ("", "Type a name"), ("   ", "Type a name"), ("x" * 10_000, "10,000 characters: use at most 40"),
+    ("ada\x00", "control characters"),
+])
+def test_unusable_names_are_refused(store, name, words):
+    with pytest.raises(identity.IdentityError, match=words):
+        identity.rename(store, identity.sign_in(store, "k"), name)
+
+
+def test_html_in_a_name_is_kept_as_text(store):
+    person = identity.rename(store, identity.sign_in(store, "k"), "<b>ada</b> & co")
+    assert person.name == "<b>ada</b> & co"
+
+
+def test_the_teacher_key_unlocks_the_teacher_role(store):
+    person = identity.sign_in(store, "k")
+    with pytest.raises(identity.IdentityError, match="That is not the teacher key."):
+        identity.unlock_teacher(store, person, "guess", "s3cret")
+    with pytest.raises(identity.IdentityError, match="no teacher key"):
+        identity.unlock_teacher(store, person, "s3cret", None)
+    teacher = identity.unlock_teacher(store, person, "s3cret", "s3cret")
+    assert teacher.teacher and store.person_by_key(identity.key_hash("k")).teacher
+
+
+def test_power_follows_the_identity_not_the_name():
+    ada, impostor = Person("p1", "ada"), Person("p2", "ada")
+    run = RunRecord(5, owner="ada", owner_id="p1")
+    assert identity.may_manage(ada, run) and not identity.may_manage(impostor, run)
+    assert identity.may_manage(Person("p3", "teacher", teacher=True), run)
+    legacy = RunRecord(6, owner="p1")  # recorded before identities: nobody can prove it is theirs
+    assert not identity.may_manage(ada, legacy) and not identity.may_manage(Person("p1", "p1"), legacy)

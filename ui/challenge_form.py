@@ -1,0 +1,55 @@
+"""The teacher's form for a new challenge, and the list of challenges with Close/Reopen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab import classroom
+from lab.data import DATASETS
+from lab.records import Challenge
+from ui import resources
+from ui.text import escape
+
+
+def new_challenge(dataset: str) -> None:
+    """Inputs for a challenge on ``dataset`` and a Set button (teachers only call this)."""
+    with st.expander("Set a challenge"):
+        title = st.text_input("Title", key="challenge_title", placeholder="Over 95% with under 20,000 parameters")
+        c = st.columns(4)
+        accuracy = c[0].number_input("Minimum test accuracy (%)", value=95.0, step=1.0, key="challenge_acc")
+        params = c[1].number_input("At most parameters (0 = no limit)", value=20000, step=1000, key="challenge_params")
+        epochs = c[2].number_input("At most epochs (0 = no limit)", value=0, step=1, key="challenge_epochs")
+        seconds = c[3].number_input("At most training s (0 = no limit)", value=0.0, step=10.0, key="challenge_s")
+        deadline = st.text_input("Deadline (optional), like 2026-12-01 16:00", key="challenge_deadline")
+        if st.button("Set challenge", key="challenge_set"):
+            draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, _limit(params, int),
+                                             _limit(epochs, int), _limit(seconds, float), deadline.strip() or None)
+            try:
+                resources.store().create_challenge(**classroom.check(draft))
+            except classroom.ChallengeError as exc:
+                st.error(escape(exc))
+                return
+            st.toast("Challenge set: every run is checked against it.")
+            st.rerun()
+
+
+def _limit(value, kind):
+    """0 means "no limit"; anything else (a negative number too: `classroom.check` says
+    why it is wrong) is the limit."""
+    return None if value == 0 else kind(value)
+
+
+def listing(challenges: list[Challenge], teacher: bool) -> None:
+    """Each challenge in words; a teacher can close or reopen it."""
+    for c in challenges:
+        limits = [f"at most {c.max_params:,} parameters" if c.max_params else "",
+                  f"at most {c.max_epochs} epochs" if c.max_epochs else "",
+                  f"at most {c.max_seconds:g} s of training" if c.max_seconds else "",
+                  f"by {c.deadline[:16]}" if c.deadline else ""]
+        words = ", ".join(x for x in limits if x)
+        left, right = st.columns([5, 1])
+        left.text(f"{'(closed) ' if c.closed else ''}{c.title}: {c.min_accuracy:.0%} test accuracy on "
+                  f"{DATASETS[c.dataset].title}, {words}.")
+        if teacher and right.button("Reopen" if c.closed else "Close", key=f"challenge_close_{c.id}"):
+            resources.store().close_challenge(c.id, not c.closed)
+            st.rerun()

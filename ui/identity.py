@@ -1,0 +1,80 @@
+"""Who this browser is: a private key in a cookie, the person it proves, the sidebar's
+name box and the teacher's key.
+
+The key never appears in a URL (a projected screen shows its URL); the
+records keep only its hash (`lab.identity`). A new browser gets a key and a
+guest name on its first visit; the cookie brings it back after a reload.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from lab import identity
+from lab.records import Person
+from lab.settings import settings
+from ui import resources, state
+from ui.text import escape
+
+COOKIE = "lab_me"
+YEAR_S = 365 * 24 * 3600
+
+
+def current() -> Person:
+    """This browser's person, signed in from its cookie (or new, with a new cookie)."""
+    key = _cookie()
+    if not key:  # a new browser: a key for this session, sent until the browser sends it back
+        key = state.scratch("browser_key") or identity.new_key()
+        state.keep("browser_key", key)
+        # A zero-height frame of this origin sets the cookie (Streamlit only reads cookies).
+        components.html(f"<script>document.cookie = '{COOKIE}={key}; path=/; max-age={YEAR_S}; "
+                        "SameSite=Strict';</script>", height=0)
+    person = state.person()
+    if person is None:
+        person = identity.sign_in(resources.store(), key)
+        state.set_person(person)
+    return person
+
+
+def _cookie() -> str | None:
+    """The key this browser sent (None for a new browser, or where there are no cookies)."""
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except (AttributeError, RuntimeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def sidebar() -> Person:
+    """The name box and the teacher's unlock, in the sidebar; returns the person."""
+    person = current()
+    typed = st.text_input("Your name", value=person.name, key=state.OWNER_KEY, max_chars=identity.MAX_NAME,
+                          help="Everyone sees this name on your runs. Only this browser can stop or "
+                               "delete them: typing someone else's name gives no power over theirs.")
+    if typed != person.name:
+        try:
+            person = identity.rename(resources.store(), person, typed)
+            state.set_person(person)
+        except identity.IdentityError as exc:
+            st.error(escape(exc))
+    _teacher(person)
+    return state.person()
+
+
+def _teacher(person: Person) -> None:
+    if person.teacher:
+        st.caption("Teacher mode: you may stop or delete any run and manage challenges.")
+        if st.button("Leave teacher mode", key="teacher_leave"):
+            state.set_person(resources.store().set_teacher(person.id, False))
+            st.rerun()
+        return
+    with st.expander("Teacher"):
+        typed = st.text_input("Teacher key", type="password", key="teacher_key")
+        if st.button("Unlock", key="teacher_unlock"):
+            try:
+                state.set_person(identity.unlock_teacher(resources.store(), person, typed,
+                                                         settings().teacher_key))
+                st.rerun()
+            except identity.IdentityError as exc:
+                st.error(escape(exc))

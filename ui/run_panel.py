@@ -1,0 +1,96 @@
+"""What can be done to one recorded run on the Results page: its comment and tags, hide,
+run again, share, delete. Each widget is keyed by the run's id, so a comment being
+typed survives other people's runs appearing in the table."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+import streamlit as st
+
+from lab import identity, results
+from lab.jobs import JobRejected
+from lab.records import Person, RunRecord
+from lab.spec import ModelSpec, SpecError, TrainSpec
+from ui import links, resources, state
+from ui.text import escape
+
+
+def show(run: RunRecord, tags: list[str], me: Person) -> None:
+    """The panel for ``run``: editable parts for everyone or for its owner and teachers."""
+    st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {run.owner} · {run.status}")
+    mine = identity.may_manage(me, run)
+    _comment(run)
+    if mine:
+        _tags(run, tags)
+    else:
+        st.caption(escape("Tags: " + (", ".join(tags) or "none") + f". Only {run.owner} or a teacher can "
+                          "change tags, hide or delete this run."))
+    specs = _specs(run)
+    c = st.columns(3)
+    if specs and c[0].button("Run again", key=f"again_{run.id}", help="Open Train with this network and "
+                             "these settings."):
+        state.use_spec(*specs)
+        st.switch_page("pages/train.py")
+    if mine and c[1].button("Unhide" if run.hidden else "Hide", key=f"hide_{run.id}",
+                            help="Hidden runs leave the table and the leaderboard until shown again."):
+        resources.store().update_run(run.id, hidden=int(not run.hidden))
+        st.rerun()
+    if mine and c[2].button(f"Delete run {run.id}…", key=f"delete_{run.id}"):
+        state.keep("confirm_delete", run.id)
+    if mine and state.scratch("confirm_delete") == run.id:
+        _confirm_delete(run, me)
+    if specs:
+        st.caption("Share this network and its settings: anyone who opens the link gets them on the "
+                   "Architecture page.")
+        st.code(links.share_link(*specs), language=None)
+
+
+def _comment(run: RunRecord) -> None:
+    # Keyed by the run and the stored text: what someone types survives new rows in the table,
+    # and a comment saved elsewhere shows here as soon as it is stored.
+    box = f"comment_{run.id}_{zlib.crc32(run.comment.encode())}"
+    text = st.text_area("Comment", value=run.comment, key=box, max_chars=500)
+    if st.button("Save comment", key=f"save_comment_{run.id}", disabled=text == run.comment):
+        resources.store().set_comment(run.id, text)
+        st.toast(f"Comment of run {run.id} saved.")
+        st.rerun()
+
+
+def _tags(run: RunRecord, tags: list[str]) -> None:
+    typed = st.text_input("Tags, separated by commas", value=", ".join(tags),
+                          key=state.key(f"tags_{run.id}", "results"))
+    if st.button("Save tags", key=f"save_tags_{run.id}", disabled=typed == ", ".join(tags)):
+        try:
+            resources.store().set_tags(run.id, results.parse_tags(typed))
+        except results.TagError as exc:
+            st.error(escape(exc))
+            return
+        state.reset("results")
+        st.toast(f"Tags of run {run.id} saved.")
+        st.rerun()
+
+
+def _confirm_delete(run: RunRecord, me: Person) -> None:
+    st.warning(f"Delete run {run.id} for good? Its records, epochs and model file go; this cannot be undone.")
+    c = st.columns(2)
+    if c[0].button("Delete for good", key=f"delete_yes_{run.id}", type="primary"):
+        try:
+            resources.manager().delete(run.id, me.id, teacher=me.teacher)
+        except (JobRejected, PermissionError) as exc:
+            st.error(escape(exc))
+            return
+        state.keep("confirm_delete", None)
+        st.toast(f"Run {run.id} deleted.")
+        st.rerun()
+    if c[1].button("Keep it", key=f"delete_no_{run.id}"):
+        state.keep("confirm_delete", None)
+        st.rerun()
+
+
+def _specs(run: RunRecord) -> tuple[ModelSpec, TrainSpec] | None:
+    try:
+        return ModelSpec.from_dict(json.loads(run.spec_json)), TrainSpec.from_dict(json.loads(run.train_json))
+    except (TypeError, ValueError, SpecError):  # an uploaded model, or a damaged record: nothing to rebuild
+        return None
