@@ -104,8 +104,10 @@ def grey(rgba: np.ndarray, paper: bool = True) -> np.ndarray:
     return g
 
 
-def from_canvas(rgba: np.ndarray | None) -> np.ndarray:
-    """The canvas drawing (white on black, as `st_canvas` returns it) as a 28x28 input.
+def from_canvas(rgba: np.ndarray | None, centre: bool = True) -> np.ndarray:
+    """The canvas drawing (white on black, as `st_canvas` returns it) as a 28x28 input:
+    centred and scaled the MNIST way, or with ``centre=False`` the whole canvas shrunk as
+    it is (`as_drawn`), so a digit drawn in a corner stays in the corner.
 
     Raises:
         EmptyImage: nothing drawn.
@@ -116,7 +118,27 @@ def from_canvas(rgba: np.ndarray | None) -> np.ndarray:
         if covered > MAX_COVER:
             raise BadImage(f"The drawing covers {covered:.0%} of the canvas, so the lab cannot tell the "
                            "digit from the background. Press Clear and draw one digit with space around it.")
-    return to_input(rgba, paper=False)
+    return to_input(rgba, paper=False) if centre else as_drawn(rgba)
+
+
+def as_drawn(rgba: np.ndarray | None) -> np.ndarray:
+    """The whole canvas shrunk to 28x28 as it is: not cropped, not scaled to the digit, not
+    centred. Where the digit was drawn is where the network sees it.
+
+    Raises:
+        EmptyImage: no ink at all.
+
+    Example:
+        >>> canvas = np.zeros((280, 280, 4), np.uint8); canvas[10:110, 10:30] = 255  # top left
+        >>> rows, cols = np.nonzero(as_drawn(canvas) > 0.5)
+        >>> [int(v) for v in (rows.min(), rows.max(), cols.min(), cols.max())]
+        [1, 10, 1, 2]
+    """
+    g = None if rgba is None else grey(rgba, paper=False)
+    if g is None or not (g > INK_THRESHOLD).any():
+        raise EmptyImage("The canvas is empty: draw a digit first.")
+    small = Image.fromarray((g * 255).astype(np.uint8)).resize((28, 28), Image.BOX)  # each pixel: its area's mean
+    return np.asarray(small, dtype=np.float32) / 255.0
 
 
 def from_upload(raw: bytes) -> np.ndarray:

@@ -97,7 +97,8 @@ class TrainSpec:
     ``train_limit`` uses only the first N training images (0 = all of them),
     which keeps classroom demos short. ``early_stopping`` is a patience in
     epochs (0 = off); ``keep_best`` keeps the weights of the epoch with the
-    best validation accuracy.
+    best validation accuracy. ``cpu_only`` trains on the CPU even where a GPU
+    is present (to compare the two).
     """
 
     dataset: str = "mnist"
@@ -111,6 +112,7 @@ class TrainSpec:
     train_limit: int = 0
     early_stopping: int = 0
     keep_best: bool = False
+    cpu_only: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every setting."""

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from lab import charts, data, predict
+from lab import data, predict
 from ui import resources, state, widgets
 from ui.text import escape
 
@@ -20,7 +20,13 @@ if not runs:
             "come back here to draw for it.")
     st.page_link("pages/train.py", label="Go to the Train page", icon=":material/monitoring:")
     st.stop()
-run = widgets.run_picker("Model", runs, key="draw_model")
+c = st.columns([3, 2])
+with c[0]:
+    run = widgets.run_picker("Model", runs, key="draw_model")
+others = [r for r in runs if r.id != run.id and r.dataset == run.dataset]
+compare = c[1].toggle("Compare with a second model", key="draw_compare", disabled=not others,
+                      help="Both networks read the same drawing." if others else "No other model of this dataset.")
+second = widgets.run_picker("Second model", others, key="draw_model_b") if compare and others else None
 class_names = data.DATASETS[run.dataset].class_names
 
 left, mid, right = st.columns([1.2, 0.8, 1.6])
@@ -32,25 +38,34 @@ with left:
     if st.button("Clear", key="draw_clear"):
         state.reset("canvas")
         st.rerun()
+    centre = st.toggle("Centre my drawing like MNIST", value=True, key="draw_centre",
+                       help="MNIST digits are scaled to fit a 20x20 box and centred. Turn this off to give "
+                            "the network the canvas as drawn: draw in a corner and watch the answer change.")
     upload = st.file_uploader("...or upload a picture", type=["png", "jpg", "jpeg"], key="draw_upload")
 
 try:
-    image = predict.from_upload(upload.getvalue()) if upload else predict.from_canvas(canvas.image_data)
+    image = predict.from_upload(upload.getvalue()) if upload else predict.from_canvas(canvas.image_data, centre)
 except (predict.EmptyImage, predict.BadImage) as exc:
     mid.info(str(exc))
     st.stop()
 
-path = models.locate(run)
-try:
-    model = predict.load_model(str(path), path.stat().st_mtime)
-    probs = predict.probabilities(model, image)
-except (predict.BadModel, ValueError) as exc:  # say which file, what is wrong, what to do
-    st.error(escape(f"The model of run {run.id} ({path}) cannot be used: {exc} "
-                    "Train the run again or pick another."))
-    st.stop()
+
+def read(run):
+    """The run's probabilities for the image; stops the page with a message when its model cannot be used."""
+    path = models.locate(run)
+    try:
+        return predict.probabilities(predict.load_model(str(path), path.stat().st_mtime), image)
+    except (predict.BadModel, ValueError) as exc:  # say which file, what is wrong, what to do
+        st.error(escape(f"The model of run {run.id} ({path}) cannot be used: {exc} "
+                        "Train the run again or pick another."))
+        st.stop()
+
+
+probs = read(run)
 mid.image(np.kron((image * 255).astype(np.uint8), np.ones((6, 6), np.uint8)),
           caption="what the network receives (28x28)")
-best = int(np.argmax(probs))
-right.metric("The network reads", class_names[best], f"{probs[best]:.1%} sure", delta_color="off",
-             delta_arrow="off")
-right.altair_chart(charts.probability_chart(probs, class_names), width="stretch")
+with right:
+    widgets.answer(probs, class_names, "The network reads" if second is None else f"Run {run.id} reads")
+    if second is not None:
+        widgets.answer(read(second), class_names, f"Run {second.id} reads")
+st.caption("Upload a Keras model of your own on the Evaluate page: it then appears here too.")

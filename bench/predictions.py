@@ -1,0 +1,172 @@
+"""A run's answers on the whole test set: `lab.evaluate` against plain ``model.predict``.
+
+The Evaluate page computes a run's probabilities for every test image once and keeps
+them beside its model file. This trains each preset briefly through the lab's own job
+manager (so the run has a real model file and real weights), then, alternating in one
+process, times:
+
+* plain: ``model.predict(x)`` on the scaled test images, the model already loaded (what
+  a learner would type);
+* lab, compute: `lab.evaluate.answers` on the same loaded model and images;
+* lab, first open: `lab.evaluate.for_run` with nothing kept yet (read the .keras file,
+  scale the images, compute, write the kept file);
+* lab, open again: `lab.evaluate.for_run` when the answers are kept (what every later
+  visit costs).
+
+Each in wall time (median of the rounds) and process CPU time (all threads), with the
+share of the cores other programs used. It also counts the multiply-adds of one image
+(convolutions and dense layers) to say how close to the CPU's arithmetic limit the
+compute runs, and checks that the lab's answers are exactly plain Keras' (``--bf16``
+adds what a bfloat16 copy of the model would take, and how many answers it changes).
+
+Usage (from the project root):
+    .venv/bin/python bench/predictions.py                        # both CNN presets, Fashion-MNIST's 10,000 test images
+    .venv/bin/python bench/predictions.py --presets workshop_16_16_10,mlp_512_512 --rounds 3
+    .venv/bin/python bench/predictions.py --bf16
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lab import data, evaluate, predict  # noqa: E402
+from lab.build import build_model  # noqa: E402
+from lab.jobs import JobManager  # noqa: E402
+from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
+from lab.spec import load_presets  # noqa: E402
+
+
+def timed(fn) -> tuple[object, float, float]:
+    """(result, wall seconds, process CPU seconds) of one call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
+def multiply_adds(model) -> int:
+    """Multiply-adds of one image through the Conv2D and Dense layers (the arithmetic that
+    matters; pooling, activations and dropout are a rounding error)."""
+    total = 0
+    for layer in model.layers:
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, filters = layer.output.shape
+            k = int(np.prod(config["kernel_size"]))
+            total += h * w * filters * k * layer.input.shape[-1]
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(layer.input.shape[-1]) * config["units"]
+    return int(total)
+
+
+def trained_run(manager: JobManager, key: str, dataset: str, limit: int, epochs: int):
+    preset = load_presets()[key]
+    train = replace(preset.train, dataset=dataset, train_limit=limit, epochs=epochs)
+    job = manager.submit(preset.model, train, owner="bench")
+    outcome = manager.wait(job.id, 3600)
+    if outcome.status != "finished":
+        raise SystemExit(f"training {key} ended {outcome.status}: {outcome.error}")
+    return manager.store.run(job.id)
+
+
+def bf16_copy(model, key: str, ds: data.Dataset):
+    """The same network and weights computing in bfloat16 (mixed precision)."""
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        copy = build_model(load_presets()[key].model, ds.input_shape)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def bench(key: str, args, manager: JobManager) -> dict:
+    run = trained_run(manager, key, args.dataset, args.train_limit, args.epochs)
+    models = manager.models
+    path = models.locate(run)
+    ds = data.load(args.dataset)
+    model = keras.models.load_model(path, compile=False)
+    x = ds.scaled(ds.x_test)
+    model.predict(x[:512], verbose=0)  # uncounted warm-up of both code paths
+    evaluate.answers(model, x[:512])
+    rows = {"plain": [], "compute": [], "first open": [], "open again": []}
+    others = []
+    for _ in range(args.rounds):
+        common.wait_idle(args.max_others, timeout_s=args.idle_timeout)
+        watch = common.Others()
+        plain, *t = timed(lambda: model.predict(ds.scaled(ds.x_test), verbose=0))
+        rows["plain"].append(t)
+        ours, *t = timed(lambda: evaluate.answers(model, ds.scaled(ds.x_test)))
+        rows["compute"].append(t)
+        models.predictions(run).unlink(missing_ok=True)
+        predict.load_model.cache_clear()  # a first open reads the model file too
+        opened, *t = timed(lambda: evaluate.for_run(run, models))
+        rows["first open"].append(t)
+        again, *t = timed(lambda: evaluate.for_run(run, models))
+        rows["open again"].append(t)
+        others.append(watch.share())
+        assert np.array_equal(ours, plain) and np.array_equal(opened.probs, plain) and np.array_equal(again.probs, plain)
+    out = {"preset": key, "images": len(x), "macs": multiply_adds(model), "others": max(others),
+           "test_acc": opened.accuracy}
+    for name, values in rows.items():
+        out[name] = (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
+    if args.bf16:
+        half = bf16_copy(model, key, ds)
+        half.predict(x[:512], verbose=0)
+        fast, wall, cpu = timed(lambda: half.predict(x, verbose=0))
+        out["bf16"] = (wall, cpu, int((fast.argmax(axis=1) != plain.argmax(axis=1)).sum()),
+                       float(np.abs(fast.astype(np.float32) - plain).max()))
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--presets", default="cnn_32_64_64,cnn_32_64_128")
+    p.add_argument("--dataset", default="fashion_mnist")
+    p.add_argument("--train-limit", type=int, default=3000, help="images each preset trains on (1 epoch)")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--max-others", type=float, default=0.10, help="wait until other programs use less than this")
+    p.add_argument("--idle-timeout", type=float, default=60.0)
+    p.add_argument("--bf16", action="store_true", help="also time a bfloat16 copy of each model")
+    args = p.parse_args(argv)
+
+    print(f"Machine: {common.machine()}")
+    ds = data.load(args.dataset)
+    print(f"Test set: {len(ds.y_test):,} images from {ds.source}; {args.rounds} rounds, medians\n")
+    manager = JobManager(Store())
+    results = [bench(k.strip(), args, manager) for k in args.presets.split(",") if k.strip()]
+    print("| preset | multiply-adds per image | plain `model.predict` s (CPU s) | lab compute s (CPU s) "
+          "| lab first open s (CPU s) | lab open again ms | first open / plain | GFLOP/s of CPU time | "
+          "others, max |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        flops = 2 * r["macs"] * r["images"]
+        print(f"| {r['preset']} | {r['macs'] / 1e6:.1f} M | {r['plain'][0]:.2f} ({r['plain'][1]:.2f}) | "
+              f"{r['compute'][0]:.2f} ({r['compute'][1]:.2f}) | {r['first open'][0]:.2f} ({r['first open'][1]:.2f}) | "
+              f"{r['open again'][0] * 1000:.0f} | {r['first open'][0] / r['plain'][0]:.2f} | "
+              f"{flops / r['compute'][1] / 1e9:.0f} | {r['others']:.0%} |")
+    print("\nAnswers identical to `model.predict` in every round (np.array_equal): yes; test accuracies "
+          + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
+    if args.bf16:
+        print("\n| preset | bfloat16 copy, `predict` s (CPU s) | answers that change (of the test set) | largest "
+              "probability change |")
+        print("| --- | --- | --- | --- |")
+        for r in results:
+            wall, cpu, changed, diff = r["bf16"]
+            print(f"| {r['preset']} | {wall:.2f} ({cpu:.2f}) | {changed} of {r['images']:,} | {diff:.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
