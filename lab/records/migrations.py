@@ -42,6 +42,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "learned INTEGER, seconds {real}, outcomes_json TEXT)",
         "CREATE INDEX IF NOT EXISTS trials_by_study ON trials (study)",
     )),
+    Migration(4, "where a run came from: trained here (empty) or uploaded as a model file", (
+        "ALTER TABLE runs ADD COLUMN origin TEXT",
+    )),
     Migration(5, "a class's record: people, tags, hidden runs, sweeps, challenges", (
         "CREATE TABLE IF NOT EXISTS people (id {id}, key_hash TEXT UNIQUE, name TEXT, name_key TEXT UNIQUE, "
         "teacher INTEGER, created TEXT)",
@@ -55,9 +58,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE TABLE IF NOT EXISTS challenges (id {id}, created TEXT, title TEXT, dataset TEXT, "
         "min_accuracy {real}, max_params INTEGER, max_epochs INTEGER, max_seconds {real}, deadline TEXT, "
         "closed INTEGER)",
-    )),
-    Migration(4, "where a run came from: trained here (empty) or uploaded as a model file", (
-        "ALTER TABLE runs ADD COLUMN origin TEXT",
     )),
 )
 
