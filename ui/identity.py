@@ -9,7 +9,6 @@ guest name on its first visit; the cookie brings it back after a reload.
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from lab import identity
 from lab.records import Person
@@ -27,9 +26,9 @@ def current() -> Person:
     if not key:  # a new browser: a key for this session, sent until the browser sends it back
         key = state.scratch("browser_key") or identity.new_key()
         state.keep("browser_key", key)
-        # A zero-height frame of this origin sets the cookie (Streamlit only reads cookies).
-        components.html(f"<script>document.cookie = '{COOKIE}={key}; path=/; max-age={YEAR_S}; "
-                        "SameSite=Strict';</script>", height=0)
+        # A one-pixel frame of this origin sets the cookie (Streamlit only reads cookies).
+        st.iframe(f"<body><script>document.cookie = '{COOKIE}={key}; path=/; max-age={YEAR_S}; "
+                  "SameSite=Strict';</script></body>", height=1)  # a fixed height: nothing to measure
     person = state.person()
     if person is None:
         person = identity.sign_in(resources.store(), key)
