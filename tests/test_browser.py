@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ APP = "[data-testid='stApp']"
 IDLE = f"{APP}[data-test-script-state='notRunning']"
 BUSY = f"{APP}[data-test-script-state='running']"
 NETWORK = "Workshop 16-16-10"  # the default preset
+TEACHER_KEY = "browser-test-teacher"
 RUNS: dict[str, int] = {}  # what the Train tests left for Results and Draw
 SHORT = 90_000  # ms: page loads, reruns, a short training run
 LONG = 150_000  # ms: the slow first epoch on a busy 2-core machine
@@ -72,7 +74,8 @@ def server(tmp_path_factory, datasets_dir):
     tmp = tmp_path_factory.mktemp("browser")
     port = _free_port()
     env = {**os.environ, "LAB_HOME": str(tmp / "labhome"), "LAB_DATASETS": str(datasets_dir),
-           "LAB_OFFLINE": "1", "KERAS_HOME": str(tmp / "keras_home"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+           "LAB_OFFLINE": "1", "KERAS_HOME": str(tmp / "keras_home"), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "LAB_TEACHER_KEY": TEACHER_KEY}
     log_path = tmp / "streamlit.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
@@ -176,7 +179,7 @@ def set_number(page, label: str, value: int) -> None:
     box.fill(str(value))
     box.press("Enter")
     settle(page)
-    expect(box).to_have_value(str(value))
+    expect(box).to_have_value(re.compile(rf"^{value}(\.0+)?$"))  # a float box shows 100.00
 
 
 def status_line(page):
@@ -413,6 +416,7 @@ def test_draw_a_digit(page):
 
 
 MARKDOWN = "![i](http://127.0.0.1:9/track.png) $\\frac{a}{b}$ :red[x] **b**"
+WHO = "![i](http://127.0.0.1:9/t.png)$x$:red[x]"  # a person's name: at most 40 characters
 
 
 def test_out_of_range_numbers_and_markdown_names(page):
@@ -424,9 +428,10 @@ def test_out_of_range_numbers_and_markdown_names(page):
     name.press("Enter")
     settle(page)
     owner = page.get_by_label("Your name", exact=True)
-    owner.fill(MARKDOWN)
+    owner.fill(WHO)
     owner.press("Enter")
     settle(page)
+    expect(owner).to_have_value(WHO)
 
     go(page, "Train", "Train")
     expect(page.get_by_text(f"Network: {MARKDOWN}")).to_be_visible()
@@ -435,7 +440,7 @@ def test_out_of_range_numbers_and_markdown_names(page):
     expect(page.get_by_role("button", name="Start training")).to_be_disabled()
     shoot(page, "9-train-bad-number")
 
-    set_number(page, "Epochs", 3)
+    set_number(page, "Epochs", 50)  # long enough to be seen training; stopped below
     set_number(page, "Use only the first N training images (0 = all)", 2000)
     set_number(page, "Batch size", 8)
     expect(page.get_by_role("button", name="Start training")).to_be_enabled()
@@ -444,18 +449,268 @@ def test_out_of_range_numbers_and_markdown_names(page):
         has_text="Training now")
     expect(sidebar).to_be_visible(timeout=LONG)
     shown = sidebar.first.inner_text().replace("\u200b", "")  # the escape's invisible breaks
-    assert f", {MARKDOWN} ({MARKDOWN}), epoch" in shown, shown
-    run = None
-    deadline = time.monotonic() + LONG / 1000
-    while run is None and time.monotonic() < deadline:
-        line = status_line(page).first.inner_text()
-        if MARKDOWN in line:
-            run = watched_run(page)
-        page.wait_for_timeout(250)
-    assert run is not None, "the run with the Markdown name never showed"
-    wait_ended(page, run, "finished")
+    assert f", {MARKDOWN} ({WHO}), epoch" in shown, shown
+    run = watched_run(page)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    wait_ended(page, run, "stopped")
     line = status_line(page).first.inner_text()
-    assert line == f"Run {run} · {MARKDOWN} · mnist · started by {MARKDOWN} · finished", line
+    assert line == f"Run {run} · {MARKDOWN} · mnist · started by {WHO} · stopped", line
     assert page.locator("img[src*='127.0.0.1']").count() == 0  # nothing fetched
     assert page.locator(".katex").count() == 0  # no maths rendered
     shoot(page, "10-train-markdown-name")
+
+
+def test_a_sweep_the_leaderboard_a_challenge_and_a_reload(page, server):
+    """A 3-point learning-rate sweep of the XOR net (150 epochs) finishes and charts; the leaderboard shows
+    the best run; a challenge set by the teacher marks it; a reload keeps who this browser is
+    (its runs stay its own), and another browser has no power over them."""
+    go(page, "Train", "Train")
+    choose(page, "Start from a preset", re.compile("^XOR 2-2-1$"))
+    page.get_by_role("button", name="Load preset").click()
+    settle(page)
+    set_number(page, "Epochs", 150)  # one-batch epochs cost Keras about 25 ms each: keep the sweep short
+    go(page, "Sweeps", "Sweeps")
+    values = page.get_by_label("Values, separated by commas", exact=True).first
+    values.fill("0.5, 1, 2")
+    values.press("Enter")
+    settle(page)
+    set_number(page, "Seeds per point", 1)
+    page.get_by_role("button", name="Start sweep").click()
+    expect(page.locator("[data-testid='stProgress']").first).to_contain_text("3 of 3 runs ended", timeout=LONG)
+    settle(page)
+    expect(charts(page)).to_have_count(1)
+    shoot(page, "11-sweep")
+
+    go(page, "Leaderboard", "Leaderboard")
+    choose(page, "Dataset", re.compile("^XOR truth table$"))
+    grid = page.locator("[data-testid='stDataFrame']").first
+    expect(grid.locator("td[role='gridcell']", has_text="XOR 2-2-1").first).to_be_attached(timeout=SHORT)
+    expect(grid.locator("td[role='gridcell']").first).to_be_attached(timeout=SHORT)  # hidden: the grid draws on a canvas
+    rows = grid_rows(grid)
+    assert len(rows) == 1 and rows[0]["test accuracy"] in ("1", "100.00%"), rows
+    best = rows[0]["run"]
+    page.get_by_text("Teacher", exact=True).click()
+    key = page.get_by_label("Teacher key", exact=True)
+    key.fill(TEACHER_KEY)
+    key.press("Enter")
+    page.get_by_role("button", name="Unlock").click()
+    settle(page)
+    expect(page.get_by_text(re.compile(r"^Teacher mode: "))).to_be_visible()
+    page.get_by_text("Set a challenge", exact=True).click()
+    page.get_by_label("Title", exact=True).fill("XOR solved in 1,000 epochs")
+    set_number(page, "Minimum test accuracy (%)", 100)
+    set_number(page, "At most parameters (0 = no limit)", 0)
+    set_number(page, "At most epochs (0 = no limit)", 1000)
+    page.get_by_role("button", name="Set challenge").click()
+    settle(page)
+    expect(page.get_by_text("XOR solved in 1,000 epochs: 100% test accuracy")).to_be_visible()
+    grid = page.locator("[data-testid='stDataFrame']").first
+    expect(grid.locator("th[role='columnheader']", has_text="XOR solved in 1,000 epochs")).to_be_attached()
+    rows = grid_rows(grid)
+    assert rows[0]["XOR solved in 1,000 epochs"].lower() in ("true", "✓", "yes"), rows
+    shoot(page, "12-leaderboard-challenge")
+
+    name = page.get_by_label("Your name", exact=True).input_value()
+    page.reload()
+    page.wait_for_selector(IDLE, timeout=SHORT)
+    expect(page.get_by_label("Your name", exact=True)).to_have_value(name)  # the cookie brought it back
+    go(page, "Results", "Results")
+    choose(page, "Run", re.compile(rf"^run {best}: XOR 2-2-1 on xor"))
+    expect(page.get_by_role("button", name=re.compile(r"^Delete run \d+…$"))).to_have_count(1)
+    shoot(page, "13-results-after-reload")
+
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        stranger = other.new_page()
+        stranger.goto(server)
+        stranger.wait_for_selector(IDLE, timeout=SHORT)
+        box = stranger.get_by_label("Your name", exact=True)
+        assert box.input_value() != name and box.input_value().startswith("guest-")
+        box.fill("stranger")  # a name, however chosen, gives no power over others' runs
+        box.press("Enter")
+        settle(stranger)
+        go(stranger, "Results", "Results")
+        choose(stranger, "Run", re.compile(rf"^run {best}: XOR 2-2-1 on xor"))
+        expect(stranger.get_by_text("Only ", exact=False).first).to_be_visible()
+        expect(stranger.get_by_role("button", name=re.compile(r"^Delete run"))).to_have_count(0)
+
+        stranger.goto(f"{server}/leaderboard?view=projector&dataset=xor")
+        stranger.wait_for_selector(IDLE, timeout=SHORT)
+        expect(stranger.locator("table").first).to_contain_text("100.00%")
+        expect(stranger.locator("[data-testid='stSidebar']")).to_have_count(0)
+        stranger.screenshot(path=str(ARTIFACTS / "14-projector.png"))
+    finally:
+        other.close()
+    assert not page.js_errors, page.js_errors
+
+
+# ---- Inside the network (these train what they look at: they need no earlier test) -------------
+
+def inside_tab(page, name: str) -> None:
+    """Open a tab of the Inside the network page (only the open tab runs)."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    settle(page)
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+
+
+def train_preset(page, preset: re.Pattern, images: int, epochs: int) -> int:
+    """Train a preset briefly on the Train page; the run's number once it has finished."""
+    go(page, "Train", "Train")
+    choose(page, "Start from a preset", preset)
+    page.get_by_role("button", name="Load preset").click()
+    settle(page)
+    set_number(page, "Use only the first N training images (0 = all)", images)
+    set_number(page, "Epochs", epochs)
+    before = watched_run(page) if status_line(page).count() else None  # the run shown before Start
+    page.get_by_role("button", name="Start training").click()
+    if before is not None:
+        expect(status_line(page).first).not_to_contain_text(f"Run {before} ·", timeout=LONG)
+    expect(status_line(page).first).to_contain_text(re.compile(r"· (running|queued|finished)"), timeout=LONG)
+    run = watched_run(page)
+    wait_ended(page, run, "finished")
+    return run
+
+
+def test_inside_xor_trained_on_the_page_weights_and_forward_pass(page):
+    go(page, "Inside the network", "Inside the network")
+    inside_tab(page, "XOR by hand")
+    set_number(page, "Hidden units", 2)
+    page.get_by_role("button", name="Train XOR").click()
+    expect(page.get_by_text("What it answers")).to_be_visible(timeout=LONG)
+    settle(page, LONG)
+    expect(combo(page, "XOR run")).to_have_value(re.compile(r"^run \d+: XOR 2-2-1 \(tanh\) on xor, 100 epochs, "
+                                                            r"test accuracy \d+\.\d%$"))
+    grids = page.locator("[data-testid='stDataFrame']")
+    expect(grids).to_have_count(5)  # the four answers, then W1, b1, W2, b2
+    answers = grid_rows(grids.nth(0))
+    assert [(r["x1"], r["x2"], r["right answer"]) for r in answers] == [
+        ("0", "0", "0"), ("0", "1", "1"), ("1", "0", "1"), ("1", "1", "0")], answers
+    w1 = grid_rows(grids.nth(1))
+    assert len(w1) == 2 and set(w1[0]) >= {"unit 1", "unit 2"}, w1
+    assert [r[""] for r in w1] == ["from x1", "from x2"], w1
+    weights = [float(r[u]) for r in w1 for u in ("unit 1", "unit 2")]  # the grid's raw values
+    assert all(abs(w) < 100 for w in weights) and len(set(weights)) == 4, w1
+    expect(page.get_by_text("2x2 + 2 + 2x1 + 1 = 9")).to_be_visible()
+
+    choose(page, "Input", re.compile(r"^x = \(0, 1\)$"))
+    sigmoid = page.locator("[data-testid='stMarkdownContainer']", has_text=re.compile(r"^5\. sigmoid = \[")).first
+    by_hand = float(re.search(r"\[(\d\.\d{4})\]", sigmoid.inner_text()).group(1))
+    check = page.get_by_text(re.compile(r"^By hand: ")).inner_text()
+    hand, own = (float(x) for x in re.findall(r": (-?\d+\.\d+)", check))
+    assert abs(hand - own) < 1e-6 and abs(by_hand - own) < 1e-4, (check, by_hand)
+    assert int(answers[1]["right answer"]) == 1
+    expect(charts(page)).to_have_count(1)  # the decision surface
+    shoot(page, "inside-1-xor")
+    assert not page.js_errors, page.js_errors
+
+
+def test_inside_how_often_a_network_learns(page):
+    go(page, "Inside the network", "Inside the network")
+    inside_tab(page, "How often does it learn?")
+    sizes = page.get_by_label("Hidden sizes", exact=True)
+    sizes.fill("1, 2, 4")
+    sizes.press("Enter")
+    settle(page)
+    set_number(page, "Tries per size", 0)
+    expect(page.get_by_text("0 tries per hidden size is too few")).to_be_visible()
+    expect(page.get_by_role("button", name="Run the tries")).to_be_disabled()
+    set_number(page, "Tries per size", 12)
+    page.get_by_role("button", name="Run the tries").click()
+    expect(page.get_by_text(re.compile(r"^Study \d+ by "))).to_be_visible(timeout=LONG)
+    settle(page)
+    rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
+    assert [r["hidden units"] for r in rows] == ["1", "2", "4"] and {r["tries"] for r in rows} == {"12"}, rows
+    assert rows[0]["learned"] == "0", rows  # one hidden unit draws one line: never XOR
+    expect(combo(page, "Failed try")).to_have_value(re.compile(r"^1 hidden unit, try 1: outputs "))
+    expect(charts(page)).to_have_count(2)  # the share per size, and the failed try's surface
+    expect(page.get_by_text(re.compile("draw at most one line"))).to_be_visible()
+    shoot(page, "inside-2-trials")
+
+    go(page, "Results", "Results")
+    expect(page.get_by_text("How often does XOR learn? (trials)")).to_be_visible()
+    assert not page.js_errors, page.js_errors
+
+
+def test_inside_a_dense_network_step_by_step(page):
+    run = train_preset(page, re.compile(r"^Workshop 16-16-10$"), images=1000, epochs=1)
+    go(page, "Inside the network", "Inside the network")
+    inside_tab(page, "A dense network, step by step")
+    choose(page, "Network", re.compile(rf"^run {run}: "))
+    set_number(page, "Test image number", 7)
+    expect(page.get_by_text(re.compile(r"^The largest of the 10 outputs is number \d"))).to_be_visible()
+    expect(charts(page)).to_have_count(4)  # the 784 inputs, two hidden layers, the probabilities
+    rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
+    assert [r["class"] for r in rows] == [str(i) for i in range(10)], rows
+    assert abs(sum(float(r["after softmax"]) for r in rows) - 1) < 1e-3, rows
+    shoot(page, "inside-3-dense")
+    assert not page.js_errors, page.js_errors
+
+
+def test_inside_what_a_cnn_sees(page):
+    run = train_preset(page, re.compile(r"^CNN Conv 32-64-64 \(pooled\)$"), images=500, epochs=1)
+    go(page, "Inside the network", "Inside the network")
+    inside_tab(page, "What a CNN sees")
+    choose(page, "Network", re.compile(rf"^run {run}: "))
+    set_number(page, "Test image number", 4)
+    images = page.locator("[data-testid='stImage']")
+    expect(images).to_have_count(8)  # the image, the first filters, six layers of maps
+    expect(page.get_by_text("layer 1, Conv2D: output shape (28, 28, 32), 32 maps of 28x28")).to_be_visible()
+    expect(page.get_by_text("layer 6, MaxPooling2D: output shape (3, 3, 64), 64 maps of 3x3")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^the 32 learned filters of the first Conv2D layer"))).to_be_visible()
+    shoot(page, "inside-4-cnn")
+    assert not page.js_errors, page.js_errors
+
+
+# ---- Evaluate (trains the two runs it compares: it needs no earlier test) ------------------------
+
+def view(page, name: str) -> None:
+    """Choose one of the Evaluate page's views (a segmented control)."""
+    page.locator("[data-testid='stButtonGroup']").get_by_text(name, exact=True).click()
+    settle(page)
+
+
+def test_evaluate_confusion_cell_shift_chart_and_download(page):
+    dense = train_preset(page, re.compile(r"^Dense 784-32-10"), images=1000, epochs=1)
+    workshop = train_preset(page, re.compile(r"^Workshop 16-16-10$"), images=1000, epochs=1)
+    go(page, "Evaluate", "Evaluate")
+    choose(page, "Run", re.compile(rf"^run {workshop}: "))
+    expect(page.get_by_text("Accuracy", exact=True)).to_be_visible(timeout=LONG)  # the answers, once computed
+
+    view(page, "Confusion matrix")
+    settle(page)
+    caption = page.get_by_text(re.compile(r"^Click a cell to see its images\. [\d,]+ test images of class ")).first
+    expect(caption).to_be_visible()
+    count = int(re.search(r"([\d,]+) test images", caption.inner_text()).group(1).replace(",", ""))
+    assert count > 0, caption.inner_text()  # it opens on the most frequent mistake
+    choose(page, "True class", re.compile(r"^Sandal$|^5$"))
+    caption = page.get_by_text(re.compile(r"^Click a cell to see its images\. [\d,]+ test images of class ")).first
+    expect(caption).to_contain_text(re.compile(r"class (Sandal|5) were read as"))
+    count = int(re.search(r"([\d,]+) test images", caption.inner_text()).group(1).replace(",", ""))
+    tiles = page.locator("[data-testid='stImage'] img")
+    expect(tiles).to_have_count(min(count, 24))  # one page of the cell's images
+    expect(charts(page)).to_have_count(2)  # the matrix and the per-class accuracy
+    shoot(page, "eval-1-confusion")
+
+    view(page, "Shift experiment")
+    settle(page)
+    set_number(page, "Largest shift (pixels)", 30)
+    expect(page.get_by_text(re.compile(r"^A shift of 30 pixels moves the whole 28-pixel image out of view"))).to_be_visible()
+    set_number(page, "Largest shift (pixels)", 4)
+    page.get_by_role("button", name="Run the shift experiment").click()
+    settle(page, LONG)
+    expect(charts(page)).to_have_count(1, timeout=LONG)
+    expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1)
+    rows = grid_rows(page.locator("[data-testid='stDataFrame']").first)
+    assert len(rows) == 2, rows  # one accuracy curve per chosen run
+    assert {str(dense), str(workshop)} <= set(re.findall(r"run (\d+)", str(rows))), rows
+    shoot(page, "eval-2-shift")
+
+    view(page, "Model files")
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the model (.keras)").click()
+    saved = download.value.path()
+    assert download.value.suggested_filename.endswith(".keras")
+    assert zipfile.is_zipfile(saved)  # a .keras file is a zip archive
+    shoot(page, "eval-3-files")
+    assert not page.js_errors, page.js_errors
