@@ -55,6 +55,7 @@ class PostgresStore(SQLStore):
     PLACEHOLDER = "%s"
     UNIQUE_ERRORS = (psycopg.errors.UniqueViolation,) if psycopg else ()
     RETRY_DELAYS: tuple[float, ...] = (0.1, 0.3, 1.0, 2.0, 4.0)  # seconds before each new try
+    OPEN_RETRY_DELAYS: tuple[float, ...] = (0.1, 0.3, 1.0)  # opening: a wrong address is told soon
 
     def __init__(self, url: str | None = None):
         if url is None:
@@ -64,7 +65,8 @@ class PostgresStore(SQLStore):
         self.url = check_url(url)
         self.where = _where(conninfo_to_dict(self.url))
         self._local = threading.local()
-        self._call(SQLStore.schema_version, retries=False)  # address, login, schema: errors surface here
+        # address, login, schema: errors surface here (a server restarting meanwhile is waited for)
+        self._call(SQLStore.schema_version, delays=self.OPEN_RETRY_DELAYS)
 
     def __str__(self) -> str:
         return f"the PostgreSQL records {self.where}"
@@ -98,8 +100,10 @@ class PostgresStore(SQLStore):
         conn.execute(SESSION)  # a stuck writer cannot hold the others forever
         return conn
 
-    def _call(self, method, *args, retries: bool = True, **kwargs):
-        """``method(self, ...)``; on a lost connection, again after each of `RETRY_DELAYS`.
+    def _call(self, method, *args, delays: tuple[float, ...] | None = None, **kwargs):
+        """``method(self, ...)``; on a lost connection, again after each of ``delays``
+        (default `RETRY_DELAYS`). A refused login or an unknown host or database is never
+        tried again.
 
         A call whose connection broke before its COMMIT was applied is rolled back by the
         server, so trying it again writes it exactly once. (Only when the connection breaks
@@ -110,7 +114,7 @@ class PostgresStore(SQLStore):
             StoreError: the server cannot be reached, refuses the login, or stayed away
                 through every retry; the message says what to check.
         """
-        delays = self.RETRY_DELAYS if retries else ()
+        delays = self.RETRY_DELAYS if delays is None else delays
         for delay in (*delays, None):
             try:
                 return method(self, *args, **kwargs)
@@ -127,7 +131,11 @@ class PostgresStore(SQLStore):
         cur.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])  # released at COMMIT/ROLLBACK
 
     def _get_version(self, cur: _Cursor) -> int:
-        if cur.execute("SELECT to_regclass('schema_version')").one() is None:
+        # pg_tables is read with the statement's snapshot; to_regclass() would consult the
+        # session's catalog cache, which inside the migration transaction may not yet show a
+        # table another server created while this one waited for the lock
+        if not cur.execute("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                           "AND tablename = 'schema_version'").one():
             return 0
         return int(cur.execute("SELECT version FROM schema_version").one() or 0)
 
