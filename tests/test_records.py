@@ -312,3 +312,62 @@ def test_several_processes_writing_at_once_lose_nothing(open_records, tmp_path, 
     writers, runs, epochs = 4, 6, 8
     wait_for(start_writers(env, writers, runs, epochs))
     assert_all_written(open_records(), writers, runs, epochs)
+
+
+# ---- a class's record: people, tags, sweeps, challenges, trials ------------------------------------
+
+
+def test_people_names_are_unique_ignoring_case(store):
+    from lab.records import Conflict
+
+    ada = store.create_person("hash-ada", "Ada")
+    assert store.person_by_key("hash-ada") == ada and store.person_by_key("nobody") is None
+    with pytest.raises(Conflict, match="'ada ' is taken"):
+        store.create_person("hash-other", "ada ")
+    bob = store.create_person("hash-bob", "Bob")
+    with pytest.raises(Conflict, match="'ADA' is taken"):
+        store.rename_person(bob.id, "ADA")
+    assert store.rename_person(bob.id, "Robert").name == "Robert"
+    assert store.set_teacher(ada.id, True).teacher and not store.set_teacher(ada.id, False).teacher
+    store.create_person("hash-cy", "Cy")  # a refused name left nothing half-written behind
+
+
+def test_tags_sweeps_challenges_and_hidden_runs(store):
+    first, second = store.create_run(network="a"), store.create_run(network="b")
+    store.set_tags(first, ["dropout", "wide", "dropout"])
+    store.set_tags(second, ["wide"])
+    store.set_tags(second, [])
+    assert store.tags() == {first: ["dropout", "wide"]}
+    store.update_run(first, hidden=1)
+    assert store.run(first).hidden and not store.run(second).hidden
+    sweep = store.create_sweep(owner="ada", owner_id="p1", network="n", spec_json="{}", train_json="{}",
+                               axes_json="[]", seeds_json="[1, 2]", size=2)
+    assert [(s.id, s.size, s.seeds_json) for s in store.sweeps()] == [(sweep, 2, "[1, 2]")]
+    target = store.create_challenge(title="95 % on MNIST", dataset="mnist", min_accuracy=0.95, max_params=50_000)
+    store.close_challenge(target)
+    (challenge,) = store.challenges()
+    assert (challenge.title, challenge.min_accuracy, challenge.max_params, challenge.max_epochs,
+            challenge.closed) == ("95 % on MNIST", 0.95, 50_000, None, True)
+    store.close_challenge(target, closed=False)
+    assert not store.challenges()[0].closed
+    store.add_epoch(first, Epoch(1, val_accuracy=0.5))
+    store.add_epoch(first, Epoch(2, val_accuracy=0.75))
+    store.add_epoch(first, Epoch(3, val_accuracy=0.75))
+    assert store.best_epochs() == {first: (0.75, 2)}
+    store.delete_run(first)
+    assert store.run(first) is None and store.epochs(first) == [] and store.tags() == {}
+
+
+def test_studies_of_trials_are_numbered_in_turn(store):
+    from lab import trials
+
+    plan = trials.Plan((1, 3), tries=3, activation="tanh", learning_rate=0.5, epochs=20, seed=4)
+    rows = trials.to_rows(plan, trials.run(plan), "ada", "p1")
+    assert [store.record_trials(rows), store.record_trials(rows[:1])] == [1, 2]
+    assert [b.study for b in store.trials()] == [2, 1, 1]
+    back = sorted(store.trials(1), key=lambda b: b.id)
+    assert [(b.hidden, b.tries, b.learning_rate) for b in back] == [(1, 3, 0.5), (3, 3, 0.5)]
+    assert back[0].outcomes_json == rows[0]["outcomes_json"]
+    with pytest.raises(KeyError, match="bogus"):
+        store.record_trials([{"owner": "ada", "bogus": 1}])
+    assert len(store.trials()) == 3
