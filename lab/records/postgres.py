@@ -24,6 +24,7 @@ import functools
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -66,7 +67,11 @@ class PostgresStore(SQLStore):
         self.where = _where(conninfo_to_dict(self.url))
         self._local = threading.local()
         # address, login, schema: errors surface here (a server restarting meanwhile is waited for)
-        self._call(SQLStore.schema_version, delays=self.OPEN_RETRY_DELAYS)
+        try:
+            self._call(SQLStore.schema_version, delays=self.OPEN_RETRY_DELAYS)
+        except BaseException:
+            self.close()  # a store that failed to open keeps no connection
+            raise
 
     def __str__(self) -> str:
         return f"the PostgreSQL records {self.where}"
@@ -97,7 +102,11 @@ class PostgresStore(SQLStore):
     def _connect(self):
         options = {} if "connect_timeout" in conninfo_to_dict(self.url) else {"connect_timeout": 10}
         conn = psycopg.connect(self.url, autocommit=True, application_name="neural-network lab", **options)
-        conn.execute(SESSION)  # a stuck writer cannot hold the others forever
+        try:
+            conn.execute(SESSION)  # a stuck writer cannot hold the others forever
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _call(self, method, *args, delays: tuple[float, ...] | None = None, **kwargs):
@@ -166,20 +175,24 @@ for _name in sorted(RecordStore.__abstractmethods__):
 
 
 class _Held:
-    """One thread's connection, closed when the thread ends (and this object with it)."""
+    """One thread's connection, closed when the thread ends (and this object with it), or at
+    exit. A finalizer, not ``__del__``: it runs before the connection can be collected."""
 
     def __init__(self, conn):
         self.conn, self.pid = conn, os.getpid()
+        self._finalizer = weakref.finalize(self, _close, conn, self.pid)
 
     def close(self) -> None:
-        """Close the connection (never one a forked parent still uses)."""
-        if self.pid == os.getpid():
-            try:
-                self.conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is gone either way
-                pass
+        """Close the connection now."""
+        self._finalizer()
 
-    __del__ = close
+
+def _close(conn, pid: int) -> None:
+    if pid == os.getpid():  # never a connection a forked parent still uses
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is gone either way
+            pass
 
 
 def check_url(url: str | None) -> str:
