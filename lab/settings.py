@@ -38,6 +38,9 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = (
     Variable("LAB_HOME", "home", None, "data folder: the records (runs.sqlite) and trained models "
              "(trained/)"),
+    Variable("LAB_DATABASE_URL", "database_url", None, "records in PostgreSQL, shared by several lab "
+             "servers: postgresql://USER:PASSWORD@HOST:5432/DATABASE (needs requirements-cluster.txt; "
+             "unset: runs.sqlite in LAB_HOME)"),
     Variable("LAB_DATASETS", "datasets", None, "first folder searched for datasets"),
     Variable("LAB_OFFLINE", "offline", False, "1: never try the Keras download"),
     Variable("LAB_MAX_JOBS", "max_jobs", 1, "runs trained at the same time", minimum=1),
@@ -75,6 +78,7 @@ class Settings:
     """
 
     home: Path
+    database_url: str | None
     datasets: Path | None
     offline: bool
     max_jobs: int

@@ -1,4 +1,5 @@
-"""Shared fixtures: real MNIST split, an isolated lab home, no downloads, one trained run."""
+"""Shared fixtures: real MNIST split, an isolated lab home, no downloads, one trained run,
+a private PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["LAB_OFFLINE"] = "1"  # tests never wait on the network
 
+from pgkit import PostgresMissing, PostgresServer  # noqa: E402
 from realdata import write_mnist_split  # noqa: E402
 
 from lab.jobs import JobManager  # noqa: E402
@@ -58,7 +60,36 @@ def lab_env(monkeypatch, tmp_path, datasets_dir):
     monkeypatch.setenv("LAB_HOME", str(tmp_path / "labhome"))
     monkeypatch.setenv("LAB_DATASETS", str(datasets_dir))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.delenv("LAB_DATABASE_URL", raising=False)  # SQLite unless a test asks for PostgreSQL
     yield
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of this session, run by Debian's initdb and pg_ctl in a temporary
+    folder on a free port. Without those programs the test fails (never skips), saying
+    what to install."""
+    try:
+        server = PostgresServer().start()
+    except PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """The URL of a database on the session's server, created once (shared by the tests
+    that use it)."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server):
+    """The URL of a new, empty database of this test's own, dropped afterwards."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
 
 
 @pytest.fixture(scope="session")

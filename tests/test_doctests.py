@@ -10,7 +10,7 @@ import pytest
 MODULES = ["lab.settings", "lab.layers", "lab.spec", "lab.summary", "lab.prepare", "lab.advice",
            "lab.results", "lab.charts", "lab.data", "lab.predict", "lab.editor", "lab.artifacts",
            "lab.records.types", "lab.records.migrations", "lab.records.sqlite", "lab.jobs.queue",
-           "lab.jobs.progress", "lab.jobs.lock", "ui.text",
+           "lab.records.postgres", "lab.jobs.progress", "lab.jobs.lock", "ui.text",
            "lab.evaluate", "lab.shift", "lab.upload", "lab.export", "lab.evalcharts"]
 
 

@@ -1,13 +1,14 @@
-"""lab.records: run records, epochs, WAL mode, recovery after a crash, damaged files."""
+"""lab.records: run records, epochs, WAL mode, recovery after a crash, damaged files.
+
+The store tests run twice: on SQLite and on a real PostgreSQL server (`conftest`'s
+``postgres_server``, a fresh database per test). Tests about SQLite files stay SQLite-only;
+``test_records_postgres`` holds those only PostgreSQL has."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import threading
 from pathlib import Path
 
@@ -16,13 +17,30 @@ import pytest
 from lab.spec import load_presets
 from lab.records import EPOCH_METRICS as EPOCH_COLUMNS, Epoch, StoreError
 from lab.records.migrations import LATEST, MIGRATIONS, pending
+from lab.records.postgres import PostgresStore
 from lab.records.sqlite import SQLiteStore as Store
 from lab.settings import settings
 from lab.spec import to_json as spec_json
+from writerkit import assert_all_written, start_writers, wait_for
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_records(request, tmp_path):
+    """Opens a new store on one test's records (a SQLite file, or a fresh PostgreSQL
+    database) each time it is called, as each page, thread or server does."""
+    if request.param == "sqlite":
+        return lambda: Store(tmp_path / "runs.sqlite")
+    url = request.getfixturevalue("fresh_postgres_url")
+    return lambda: PostgresStore(url)
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(open_records):
+    return open_records()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     return Store(tmp_path / "runs.sqlite")
 
 
@@ -89,8 +107,8 @@ def test_set_comment(store):
     assert store.run(run_id).comment == "42"
 
 
-def test_wal_mode(store):
-    db = sqlite3.connect(store.path)
+def test_wal_mode(sqlite_store):
+    db = sqlite3.connect(sqlite_store.path)
     try:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
@@ -122,9 +140,8 @@ def test_drop_epochs_after(store):
     assert len(store.epochs(other)) == 5 and store.run(other).epochs_done == 5
 
 
-def test_concurrent_writes_lose_nothing(tmp_path):
-    path = tmp_path / "runs.sqlite"
-    Store(path)
+def test_concurrent_writes_lose_nothing(open_records):
+    open_records()
     n_threads, n_epochs = 6, 25
     ids: list[int] = []
     errors: list[BaseException] = []
@@ -133,7 +150,7 @@ def test_concurrent_writes_lose_nothing(tmp_path):
 
     def work(t):
         try:
-            store = Store(path)  # each thread its own Store, as the pages and the worker do
+            store = open_records()  # each thread its own store, as the pages and the worker do
             start.wait()
             run_id = store.create_run(network=f"thread {t}", status="running")
             with lock:
@@ -151,7 +168,7 @@ def test_concurrent_writes_lose_nothing(tmp_path):
     for th in threads:
         th.join(timeout=60)
     assert not errors, errors
-    store = Store(path)
+    store = open_records()
     assert len(set(ids)) == n_threads and len(store.runs()) == n_threads
     for run in store.runs():
         t = int(run.network.split()[1])
@@ -266,10 +283,12 @@ def test_a_file_from_a_newer_lab_is_refused_with_a_message(tmp_path):
 def test_store_speaks_the_record_interface():
     from lab.records import RecordStore
 
-    assert issubclass(Store, RecordStore)
-    sql_only = {"PRAGMA", "AUTOINCREMENT", "user_version"}
+    assert issubclass(Store, RecordStore) and issubclass(PostgresStore, RecordStore)
+    sqlite_only = {"PRAGMA", "AUTOINCREMENT", "user_version"}
+    postgres_only = {"pg_", "IDENTITY", "DOUBLE PRECISION", "RETURNING", "%s", "psycopg"}
     source = (Path(__file__).parents[1] / "lab" / "records" / "sql.py").read_text()
-    assert not any(word in source for word in sql_only), "SQLite-only SQL belongs in sqlite.py"
+    assert not any(word in source for word in sqlite_only), "SQLite-only SQL belongs in sqlite.py"
+    assert not any(word in source for word in postgres_only), "PostgreSQL-only SQL belongs in postgres.py"
 
 
 def test_an_old_file_gains_the_class_tables_and_its_runs_belong_to_no_provable_owner(tmp_path):
@@ -285,42 +304,70 @@ def test_an_old_file_gains_the_class_tables_and_its_runs_belong_to_no_provable_o
     assert store.best_epochs() == {1: (0.72, 2)}
 
 
-WRITER = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {root!r})
-    from lab.records import Epoch
-    from lab.records.sqlite import SQLiteStore
-    store = SQLiteStore({path!r})
-    w = int(sys.argv[1])
-    for i in range({runs}):
-        run_id = store.create_run(network=f"writer {{w}} run {{i}}", status="running")
-        for e in range(1, {epochs} + 1):
-            store.add_epoch(run_id, Epoch(e, loss=w + i / 100 + e / 10000))
-            store.set_comment(run_id, f"w{{w}} r{{i}} e{{e}}")
-        store.set_tags(run_id, [f"writer {{w}}", f"run {{i}}"])
-        store.update_run(run_id, status="finished")
-""")
-
-
-def test_several_processes_writing_at_once_lose_nothing(tmp_path):
+def test_several_processes_writing_at_once_lose_nothing(open_records, tmp_path, request):
     """Four server processes (as behind a load balancer) write runs, epochs, comments and tags
-    into one records file at the same time; every row is there afterwards."""
-    path = tmp_path / "runs.sqlite"
-    Store(path)
+    into the same records at once; every row is there afterwards."""
+    store = open_records()
+    env = {"LAB_HOME": str(tmp_path)} if isinstance(store, Store) else {"LAB_DATABASE_URL": store.url}
     writers, runs, epochs = 4, 6, 8
-    code = WRITER.format(root=str(Path(__file__).resolve().parents[1]), path=str(path), runs=runs, epochs=epochs)
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(w)], stderr=subprocess.PIPE, text=True)
-             for w in range(writers)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-2000:]
-    store = Store(path)
-    recorded = store.runs()
-    assert len(recorded) == writers * runs
-    tags = store.tags()
-    for run in recorded:
-        w, i = (int(x) for x in run.network.split()[1::2])
-        assert run.status == "finished" and run.epochs_done == epochs
-        assert run.comment == f"w{w} r{i} e{epochs}"
-        assert [e.loss for e in store.epochs(run.id)] == [w + i / 100 + e / 10000 for e in range(1, epochs + 1)]
-        assert tags[run.id] == sorted([f"writer {w}", f"run {i}"])
+    wait_for(start_writers(env, writers, runs, epochs))
+    assert_all_written(open_records(), writers, runs, epochs)
+
+
+# ---- a class's record: people, tags, sweeps, challenges, trials ------------------------------------
+
+
+def test_people_names_are_unique_ignoring_case(store):
+    from lab.records import Conflict
+
+    ada = store.create_person("hash-ada", "Ada")
+    assert store.person_by_key("hash-ada") == ada and store.person_by_key("nobody") is None
+    with pytest.raises(Conflict, match="'ada ' is taken"):
+        store.create_person("hash-other", "ada ")
+    bob = store.create_person("hash-bob", "Bob")
+    with pytest.raises(Conflict, match="'ADA' is taken"):
+        store.rename_person(bob.id, "ADA")
+    assert store.rename_person(bob.id, "Robert").name == "Robert"
+    assert store.set_teacher(ada.id, True).teacher and not store.set_teacher(ada.id, False).teacher
+    store.create_person("hash-cy", "Cy")  # a refused name left nothing half-written behind
+
+
+def test_tags_sweeps_challenges_and_hidden_runs(store):
+    first, second = store.create_run(network="a"), store.create_run(network="b")
+    store.set_tags(first, ["dropout", "wide", "dropout"])
+    store.set_tags(second, ["wide"])
+    store.set_tags(second, [])
+    assert store.tags() == {first: ["dropout", "wide"]}
+    store.update_run(first, hidden=1)
+    assert store.run(first).hidden and not store.run(second).hidden
+    sweep = store.create_sweep(owner="ada", owner_id="p1", network="n", spec_json="{}", train_json="{}",
+                               axes_json="[]", seeds_json="[1, 2]", size=2)
+    assert [(s.id, s.size, s.seeds_json) for s in store.sweeps()] == [(sweep, 2, "[1, 2]")]
+    target = store.create_challenge(title="95 % on MNIST", dataset="mnist", min_accuracy=0.95, max_params=50_000)
+    store.close_challenge(target)
+    (challenge,) = store.challenges()
+    assert (challenge.title, challenge.min_accuracy, challenge.max_params, challenge.max_epochs,
+            challenge.closed) == ("95 % on MNIST", 0.95, 50_000, None, True)
+    store.close_challenge(target, closed=False)
+    assert not store.challenges()[0].closed
+    store.add_epoch(first, Epoch(1, val_accuracy=0.5))
+    store.add_epoch(first, Epoch(2, val_accuracy=0.75))
+    store.add_epoch(first, Epoch(3, val_accuracy=0.75))
+    assert store.best_epochs() == {first: (0.75, 2)}
+    store.delete_run(first)
+    assert store.run(first) is None and store.epochs(first) == [] and store.tags() == {}
+
+
+def test_studies_of_trials_are_numbered_in_turn(store):
+    from lab import trials
+
+    plan = trials.Plan((1, 3), tries=3, activation="tanh", learning_rate=0.5, epochs=20, seed=4)
+    rows = trials.to_rows(plan, trials.run(plan), "ada", "p1")
+    assert [store.record_trials(rows), store.record_trials(rows[:1])] == [1, 2]
+    assert [b.study for b in store.trials()] == [2, 1, 1]
+    back = sorted(store.trials(1), key=lambda b: b.id)
+    assert [(b.hidden, b.tries, b.learning_rate) for b in back] == [(1, 3, 0.5), (3, 3, 0.5)]
+    assert back[0].outcomes_json == rows[0]["outcomes_json"]
+    with pytest.raises(KeyError, match="bogus"):
+        store.record_trials([{"owner": "ada", "bogus": 1}])
+    assert len(store.trials()) == 3
