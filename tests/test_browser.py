@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+from serverkit import LabServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -54,56 +50,22 @@ if not Path(CHROMIUM).is_file():
 
 # ---- the server and the browser ----------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200 and r.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, datasets_dir):
     """The app on a free port; yields its URL and always stops it."""
     tmp = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    env = {**os.environ, "LAB_HOME": str(tmp / "labhome"), "LAB_DATASETS": str(datasets_dir),
-           "LAB_OFFLINE": "1", "KERAS_HOME": str(tmp / "keras_home"), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "LAB_TEACHER_KEY": TEACHER_KEY}
-    log_path = tmp / "streamlit.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],  # files edited during the run must not disturb it
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
+    app = LabServer({"LAB_HOME": str(tmp / "labhome"), "LAB_DATASETS": str(datasets_dir), "LAB_OFFLINE": "1",
+                     "KERAS_HOME": str(tmp / "keras_home"), "TF_CPP_MIN_LOG_LEVEL": "3",
+                     "LAB_TEACHER_KEY": TEACHER_KEY}, tmp / "streamlit.log")
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 60 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield url
+        try:
+            yield app.start()
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the server and nothing else
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        log.close()
+        app.stop()
         if ARTIFACTS.is_dir():
-            (ARTIFACTS / "streamlit.log").write_bytes(log_path.read_bytes())
+            (ARTIFACTS / "streamlit.log").write_bytes(app.log_path.read_bytes())
 
 
 @pytest.fixture(scope="module")
