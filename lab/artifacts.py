@@ -84,6 +84,30 @@ def write_model(net, path: Path | str) -> None:
     os.replace(tmp, path)
 
 
+def write_file(content: bytes, path: Path | str) -> None:
+    """Write a model file's bytes (one trained elsewhere, e.g. on a Ray worker) to ``path``
+    atomically, as `write_model` does."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+
+
+def save_error(path: Path | str, exc: OSError) -> str:
+    """What to tell a user whose model could not be saved at ``path``, and how to fix it.
+
+    Example:
+        >>> save_error("/srv/lab/trained/run_3.keras", PermissionError(13, "Permission denied"))[:58]
+        'The model could not be saved in /srv/lab/trained (Permissi'
+    """
+    folder = Path(path).parent
+    reason = exc.strerror or type(exc).__name__
+    return (f"The model could not be saved in {folder} ({reason}); the run's epochs and test figures "
+            f"are recorded, but Draw, Evaluate and Continue need its file. Make the folder writable by "
+            f"the lab's server (or set LAB_HOME to a writable folder) and train again.")
+
+
 def refusal(path: Path | str) -> str | None:
     """Why the lab will not open this model file, in one sentence; None when it may.
 

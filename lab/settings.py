@@ -41,6 +41,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAB_DATABASE_URL", "database_url", None, "records in PostgreSQL, shared by several lab "
              "servers: postgresql://USER:PASSWORD@HOST:5432/DATABASE (needs requirements-cluster.txt; "
              "unset: runs.sqlite in LAB_HOME)"),
+    Variable("LAB_RAY_ADDRESS", "ray_address", None, "train on a Ray cluster instead of in this server: "
+             "the head's HOST:PORT, e.g. 10.0.0.5:6379 (needs requirements-cluster.txt; unset: worker "
+             "threads in this server)"),
+    Variable("LAB_RAY_CPUS", "ray_cpus", 1, "CPUs one run asks of the Ray cluster (TensorFlow uses "
+             "that many threads)", minimum=1),
+    Variable("LAB_RAY_GPUS", "ray_gpus", 0.0, "GPUs one run asks of the Ray cluster (0: CPU only; 1: one "
+             "GPU each; a run set to train on the CPU asks none)", minimum=0),
+    Variable("LAB_RAY_FALLBACK", "ray_fallback", True, "1: when the Ray cluster cannot be reached, train "
+             "in this server and say so on the Train page; 0: refuse to train until it can"),
     Variable("LAB_DATASETS", "datasets", None, "first folder searched for datasets"),
     Variable("LAB_OFFLINE", "offline", False, "1: never try the Keras download"),
     Variable("LAB_MAX_JOBS", "max_jobs", 1, "runs trained at the same time", minimum=1),
@@ -79,6 +88,10 @@ class Settings:
 
     home: Path
     database_url: str | None
+    ray_address: str | None
+    ray_cpus: int
+    ray_gpus: float
+    ray_fallback: bool
     datasets: Path | None
     offline: bool
     max_jobs: int

@@ -42,7 +42,7 @@ patience = c[1].number_input("Early stopping patience (0 = off)", value=train.ea
 keep_best = c[2].checkbox("Keep the best epoch", train.keep_best,
                           help="Keep the weights of the epoch with the best validation accuracy.",
                           key=key("best"))
-cpu_only = widgets.cpu_switch(train, key=key("cpu"))
+cpu_only = widgets.cpu_switch(train, key=key("cpu"), executor=manager.executor)
 opt = widgets.optimizer_inputs(train, key=state.key("train", "network"))  # None (message shown): bad rate
 comment = st.text_input("Comment for the results table", key="train_comment")
 problems = ["learning rate"] if opt is None else []
@@ -58,6 +58,9 @@ if opt is not None:
         problems = [str(exc)]
     for problem in problems:
         st.error(escape(problem))
+live.where_runs_train(manager)
+if manager.executor.problem:
+    problems.append(manager.executor.problem)
 if st.button("Start training", type="primary", disabled=bool(problems), key="train_start"):
     try:
         state.follow(manager.submit(model, train, owner=me.name, comment=comment, owner_id=me.id).id)

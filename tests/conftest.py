@@ -1,5 +1,5 @@
 """Shared fixtures: real MNIST split, an isolated lab home, no downloads, one trained run,
-a private PostgreSQL server."""
+a private PostgreSQL server, a local Ray cluster, and the two executors job tests run on."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["LAB_OFFLINE"] = "1"  # tests never wait on the network
+os.environ["RAY_ENABLE_AUTO_CONNECT"] = "0"  # a Ray call after the test cluster stopped never starts another
 
 from pgkit import PostgresMissing, PostgresServer  # noqa: E402
+from raykit import RayCluster, RayMissing  # noqa: E402
 from realdata import write_mnist_split  # noqa: E402
 
 from lab.jobs import JobManager  # noqa: E402
+from lab.jobs.executors import ThreadExecutor  # noqa: E402
 from lab.records import RunRecord  # noqa: E402
 from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
@@ -106,3 +109,33 @@ def trained_model(tmp_path_factory, datasets_dir) -> tuple[RunRecord, Path]:
         assert manager.wait(job.id, timeout=120).status == "finished"
         run = manager.store.run(job.id)
         return run, manager.models.locate(run)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """The address of a local Ray cluster of this session: a head and a second node, one
+    CPU each. Without Ray the test fails (never skips), saying what to install."""
+    try:
+        cluster = RayCluster(nodes=2, cpus_per_node=1).start()
+    except RayMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster.address
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_executor(ray_cluster):
+    """One `RayExecutor` on the session's cluster, shared by the tests that train on Ray."""
+    from lab.jobs.ray_executor import RayExecutor
+
+    executor = RayExecutor(ray_cluster)
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(params=["threads", "ray"])
+def executor(request):
+    """Each job test runs twice: on worker threads in this process, and on the Ray cluster."""
+    if request.param == "threads":
+        return ThreadExecutor()
+    return request.getfixturevalue("ray_executor")

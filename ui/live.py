@@ -29,6 +29,17 @@ def training_status() -> None:
                       f"epoch {epoch}/{epochs}{waiting}"))
 
 
+def where_runs_train(manager: JobManager) -> None:
+    """Where runs train (this server, or a Ray cluster), and what went wrong with a cluster."""
+    executor = manager.executor
+    if executor.problem:
+        st.error(escape(executor.problem))
+    elif executor.warning:
+        st.warning(escape(executor.warning))
+    else:
+        st.caption(escape(f"Runs train {executor.where}"))
+
+
 def watch(manager: JobManager, run_id: int, me: Person) -> None:
     """The watched run: its status line, Stop for its owner, progress, advice, charts and
     test figures; redrawn every second while it trains."""
@@ -59,6 +70,9 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
             st.error(escape(p.error))
         elif p.status in (Status.DIVERGED, Status.INTERRUPTED) and p.message:
             st.warning(escape(p.message))
+        elif p.message and p.status in (Status.QUEUED, Status.FINISHED, Status.STOPPED) \
+                and p.message != "Stopped by its owner.":  # waiting on a cluster; a model not saved
+            st.info(escape(p.message))
         if p.advice:
             st.warning(p.advice)
         _charts(p)

@@ -165,13 +165,20 @@ def answer(probs: np.ndarray, class_names, title: str = "The network reads") -> 
     st.caption(evaluate.top_answers(probs, class_names))
 
 
-def cpu_switch(train: TrainSpec, key: str) -> bool:
-    """Where a GPU is present, a "Train on CPU instead" box (to compare the two); where none
-    is, a line saying so. Returns the ``cpu_only`` setting."""
-    if not device.has_gpu():
+def cpu_switch(train: TrainSpec, key: str, executor) -> bool:
+    """Where runs train on a GPU (this server's, or the Ray cluster's when ``LAB_RAY_GPUS``
+    asks for one), a "Train on CPU instead" box (to compare the two); where not, a line
+    saying so. Returns the ``cpu_only`` setting."""
+    cluster_gpus = getattr(executor, "gpus", None)  # None: runs train in this server
+    if cluster_gpus is None and not device.has_gpu():
         st.caption(f"This server has no GPU: every run trains on its {device.cpu_name()}. Results shows each "
                    "run's device and seconds per epoch.")
         return train.cpu_only
+    if cluster_gpus == 0:
+        st.caption("Runs on the Ray cluster train on CPUs (LAB_RAY_GPUS=0). Results shows each run's device "
+                   "and seconds per epoch.")
+        return train.cpu_only
+    gpu = device.device_name() if cluster_gpus is None else "GPU of a Ray worker"
     return st.checkbox("Train on CPU instead", value=train.cpu_only, key=key,
-                       help=f"Runs train on the {device.device_name()} by default. Train the same network on the "
-                            f"{device.cpu_name()} too and compare seconds per epoch in Results.")
+                       help=f"Runs train on the {gpu} by default. Train the same network on a CPU too and "
+                            "compare seconds per epoch in Results.")

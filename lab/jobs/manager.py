@@ -16,7 +16,7 @@ from pathlib import Path
 from lab import artifacts, data
 from lab.artifacts import ModelFiles
 from lab.data import DATASETS
-from lab.jobs.executors import Executor, ThreadExecutor
+from lab.jobs.executors import Executor, from_settings
 from lab.jobs.job import Job, JobRejected
 from lab.jobs.lock import ServerLock
 from lab.jobs.progress import ProgressSnapshot
@@ -39,7 +39,8 @@ class JobManager:
         max_running: jobs trained at once (default ``LAB_MAX_JOBS``).
         max_waiting: jobs allowed to wait (default ``LAB_QUEUE_SIZE``).
         model_dir: where model files go (default ``$LAB_HOME/trained``).
-        executor: what runs the jobs (default: worker threads in this process).
+        executor: what runs the jobs (default: `lab.jobs.executors.from_settings`, worker
+            threads in this process unless ``LAB_RAY_ADDRESS`` names a Ray cluster).
 
     Creating a manager takes the data folder for this process (`lab.jobs.lock`:
     `AnotherServer` when another server has it), then marks runs left active by
@@ -60,7 +61,7 @@ class JobManager:
         self.models.folder.mkdir(parents=True, exist_ok=True)
         self.lock = ServerLock(self.models.folder.parent)
         self.queue = JobQueue(max_running or s.max_jobs, s.queue_size if max_waiting is None else max_waiting)
-        self.executor = executor or ThreadExecutor()
+        self.executor = executor or from_settings()
         self._lock = threading.Lock()
         self._jobs: dict[int, Recorder] = {}
         self.interrupted = store.mark_interrupted()
@@ -77,6 +78,7 @@ class JobManager:
             JobRejected: the spec cannot be trained (message lists every problem).
             QueueFull: no place is free; try again when a job ends.
         """
+        self._can_train()
         problems = validate(model, train, n_train=self._check_data(train.dataset))
         if problems:
             raise JobRejected(" ".join(problems))
@@ -101,6 +103,7 @@ class JobManager:
             JobRejected: a point cannot be trained (the message names it), or too many points.
             QueueFull: the sweep could neither run nor wait.
         """
+        self._can_train()
         limit = settings().max_sweep
         if not points or len(points) > limit:
             raise JobRejected(f"A sweep needs 1 to {limit:,} runs (LAB_MAX_SWEEP); this one has "
@@ -152,6 +155,7 @@ class JobManager:
         Raises:
             JobRejected: the run is active, has no saved model, or ``more_epochs`` < 1.
         """
+        self._can_train()
         run = self.store.run(run_id)
         if run is None:
             raise JobRejected(f"There is no run {run_id}.")
@@ -190,6 +194,7 @@ class JobManager:
             JobRejected: the run did not wait when the lab stopped, or cannot be trained now.
             PermissionError: ``who`` did not start it.
         """
+        self._can_train()
         run = self.store.run(run_id)
         if run is None:
             raise JobRejected(f"There is no run {run_id}.")
@@ -288,6 +293,11 @@ class JobManager:
     def _job(self, run_id: int, owner: str, model: ModelSpec, train: TrainSpec, **more) -> Job:
         return Job(run_id, owner, model, train, model_file=str(self.models.target(run_id)),
                    model_key=self.models.key(run_id), checkpoint_s=settings().checkpoint_s, **more)
+
+    def _can_train(self) -> None:
+        """JobRejected when no run can train (the cluster is unusable and there is no fallback)."""
+        if self.executor.problem:
+            raise JobRejected(self.executor.problem)
 
     @staticmethod
     def _check_data(name: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from lab import advice
 from lab.jobs.job import Job
@@ -34,6 +35,7 @@ class Recorder:
         self._stop = threading.Event()
         self.begun = False
         self.device: str | None = None
+        self.note = ""  # something the run's final message must say (a model that could not be saved)
 
     # ---- control, from the server ---------------------------------------------------
 
@@ -83,7 +85,13 @@ class Recorder:
     def saved(self, epoch: int, key: str) -> None:
         self.store.update_run(self.job.id, model_path=key, saved_epoch=epoch)
 
+    def save_failed(self, message: str) -> None:
+        self.note = message
+        self.progress.update(message=message)
+
     def finish(self, outcome: Outcome) -> None:
+        if self.note:
+            outcome = replace(outcome, message=" ".join(m for m in (outcome.message, self.note) if m))
         self.progress.update(status=outcome.status, message=outcome.message, seconds=outcome.seconds,
                              test_loss=outcome.test_loss, test_acc=outcome.test_acc,
                              advice=advice.diagnose(self.progress.history(), self._classes()))
@@ -92,13 +100,38 @@ class Recorder:
                               test_acc=outcome.test_acc)
 
     def fail(self, message: str) -> None:
-        if self.job.resumes and not self.begun:  # the run stays as it was; only this try failed
-            before = self.store.run(self.job.id)
-            self.progress.update(status=before.status if before else Status.FAILED, error=message,
-                                 message=message)
+        if self._left_as_it_was(message, error=True):
             return
         self.progress.update(status=Status.FAILED, error=message)
         self.store.update_run(self.job.id, status=Status.FAILED, message=message[:2000])
+
+    def lost(self, message: str) -> None:
+        """What ran the job died mid-run (a Ray worker or its node): the run is marked
+        interrupted with ``message`` and can be continued from its last saved epoch. A
+        continue that had not begun leaves the run as it was."""
+        if self._left_as_it_was(message, error=True):
+            return
+        self.progress.update(status=Status.INTERRUPTED, message=message)
+        self.store.update_run(self.job.id, status=Status.INTERRUPTED, message=message[:2000],
+                              interrupted_while=Status.RUNNING)
+
+    def cancelled(self, message: str) -> None:
+        """The job was stopped before it could begin (or its worker had to be cancelled):
+        the run is marked stopped, keeping whatever it saved; a continue leaves it as it was."""
+        if self._left_as_it_was(message, error=False):
+            return
+        self.progress.update(status=Status.STOPPED, message=message)
+        self.store.update_run(self.job.id, status=Status.STOPPED, message=message[:2000])
+
+    def _left_as_it_was(self, message: str, error: bool) -> bool:
+        """A continue that never began leaves its run as it was (only this try ended):
+        True, with the live progress saying ``message``, when that is the case."""
+        if not (self.job.resumes and not self.begun):
+            return False
+        before = self.store.run(self.job.id)
+        self.progress.update(status=before.status if before else Status.FAILED, message=message,
+                             **({"error": message} if error else {}))
+        return True
 
     def ended(self) -> None:
         """The executor is done with the job (after `finish` or `fail`)."""

@@ -28,7 +28,7 @@ class Outcome:
 class ProgressSink(Protocol):
     """The calls a trainer makes while it works, in this order:
     ``begin``, ``phase``*, ``model_ready``, (``position`` | ``sample`` | ``epoch`` | ``saved``
-    | ``phase``)*, ``finish``; or ``fail`` at any point (called by the executor when the
+    | ``save_failed`` | ``phase``)*, ``finish``; or ``fail`` at any point (called by the executor when the
     trainer raises)."""
 
     def phase(self, message: str) -> None:
@@ -51,6 +51,10 @@ class ProgressSink(Protocol):
 
     def saved(self, epoch: int, key: str) -> None:
         """The model file now holds the weights after ``epoch``; ``key`` finds it."""
+
+    def save_failed(self, message: str) -> None:
+        """The model file could not be written (``message`` says why and how to fix it);
+        training goes on and the run is still recorded."""
 
     def finish(self, outcome: Outcome) -> None:
         """The job ended as ``outcome`` says."""

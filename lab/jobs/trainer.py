@@ -1,7 +1,7 @@
 """One job -> one Keras ``fit``: data, model, callbacks, the test, the saved file.
 
-`Trainer` runs wherever the executor puts it (a thread now, another process
-later). It reads only its `Job` and reports only to its sink.
+`Trainer` runs wherever the executor puts it (a thread of the server, or a
+Ray worker). It reads only its `Job` and its dataset, and reports only to its sink.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class JobCallbacks:
 class Trainer:
     """Does the work of one job, reporting to ``sink``."""
 
-    def __init__(self, job: Job, sink: ProgressSink):
-        self.job, self.sink = job, sink
+    def __init__(self, job: Job, sink: ProgressSink, load=data.load):
+        self.job, self.sink, self.load = job, sink, load  # load: dataset name -> lab.data.Dataset
+        self.save_failed = False
 
     def run(self) -> Outcome:
         """Train, test and save; returns (and reports) how it ended. With ``cpu_only`` the
@@ -61,7 +62,7 @@ class Trainer:
         sink.begin(device_name(train.cpu_only))
         sink.phase("Loading data")
         keras.utils.set_random_seed(train.seed + job.initial_epoch)  # in this thread: Keras seeds per thread
-        ds = data.load(train.dataset)
+        ds = self.load(train.dataset)
         problems = validate(job.model, train, n_train=len(ds.x_train))
         if problems:
             raise JobRejected(" ".join(problems))
@@ -106,5 +107,13 @@ class Trainer:
             raise JobRejected(f"Run {job.id} cannot be continued: {artifacts.load_error(exc)}") from exc
 
     def _save(self, net, epoch: int) -> None:
-        artifacts.write_model(net, self.job.model_file)
+        """Write the model file; a folder that cannot take it is reported once (`save_failed`)
+        and training goes on: its epochs and test figures are still recorded."""
+        try:
+            artifacts.write_model(net, self.job.model_file)
+        except OSError as exc:
+            if not self.save_failed:
+                self.save_failed = True
+                self.sink.save_failed(artifacts.save_error(self.job.model_file, exc))
+            return
         self.sink.saved(epoch, self.job.model_key)
