@@ -1,7 +1,8 @@
-"""Spec -> compiled Keras model, and the Keras code a learner could type.
+"""Spec -> compiled Keras model.
 
-Both come from the layer registry (`lab.layers`): each kind's entry names
-the Keras call, so the exported code builds exactly the model the lab trains.
+The layers come from the layer registry (`lab.layers`), as does the Keras code a
+learner could type (`lab.code`, which needs no Keras), so the exported code builds
+exactly the model the lab trains.
 """
 
 from __future__ import annotations
@@ -58,14 +59,3 @@ def compile_model(net: keras.Model, train: TrainSpec) -> keras.Model:
     optimizer = OPTIMIZER_CLASSES[train.optimizer](learning_rate=float(train.learning_rate))
     net.compile(optimizer=optimizer, loss=train.loss, metrics=["accuracy"])
     return net
-
-
-def keras_code(model: ModelSpec, train: TrainSpec, input_shape: tuple[int, ...]) -> str:
-    """The same network as a short Keras script, to copy into a notebook."""
-    lines = ["import keras", "", "model = keras.Sequential([",
-             f"    keras.Input(shape={tuple(input_shape)}),"]
-    lines += [f"    {KINDS[layer.kind].code(layer)}," for layer in model.layers]
-    cls = OPTIMIZER_CLASSES[train.optimizer].__name__ if train.optimizer in OPTIMIZER_CLASSES else train.optimizer
-    lines += ["])", f"model.compile(optimizer=keras.optimizers.{cls}(learning_rate={train.learning_rate}),",
-              f"              loss={train.loss!r}, metrics=['accuracy'])"]
-    return "\n".join(lines)

@@ -116,11 +116,18 @@ def sweep_chart(outcome: pd.DataFrame, axes: list[str], log_x: bool = False) -> 
 
 def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ...] = ()) -> alt.Chart:
     """Many runs at once: one line per run across the settings in ``dims`` (each axis scaled
-    to its own range, log for ``log_dims``), coloured by accuracy. Clicking a line selects
-    the run (a point selection named ``pick`` on the field ``run``)."""
+    to its own range, log for ``log_dims``; a setting in words, such as the optimizer, spreads
+    its values evenly), coloured by accuracy. Clicking a line selects the run (a point
+    selection named ``pick`` on the field ``run``)."""
     long = frame.assign(shade=frame["accuracy"]).melt(id_vars=["run", "shade"], value_vars=dims,
                                                       var_name="setting", value_name="value")
     long = long.dropna(subset=["value"])
+    words = [d for d in dims if not pd.api.types.is_numeric_dtype(frame[d])]
+    long["shown"] = [v if s in words else f"{float(v):,.4g}" for s, v in zip(long["setting"], long["value"])]
+    for d in words:  # words take evenly spaced places, in alphabetical order
+        places = {w: i for i, w in enumerate(sorted(frame[d].dropna().astype(str).unique()))}
+        rows = long["setting"] == d
+        long.loc[rows, "value"] = long.loc[rows, "value"].astype(str).map(places)
     long["value"] = long["value"].astype(float)
     scaled = np.log10(long["value"].clip(lower=1e-12)).where(long["setting"].isin(log_dims), long["value"])
     span = scaled.groupby(long["setting"]).transform(lambda v: (v.max() - v.min()) or 1.0)
@@ -133,6 +140,6 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
         detail="run:N",
         color=alt.condition(pick, alt.Color("shade:Q", title="accuracy", scale=alt.Scale(scheme="viridis"),
                                             legend=alt.Legend(format="%")), alt.value("#dddddd")),
-        tooltip=["run:N", "setting:N", alt.Tooltip("value:Q", format=",.4g"),
+        tooltip=["run:N", "setting:N", alt.Tooltip("shown:N", title="value"),
                  alt.Tooltip("shade:Q", title="accuracy", format=".2%")],
     ).add_params(pick).properties(height=320)

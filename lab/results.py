@@ -9,10 +9,14 @@ import pandas as pd
 
 from lab.records.types import RunRecord
 
-COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "status", "best val accuracy",
-           "best epoch", "dataset", "parameters", "duration (s)", "date", "optimizer",
-           "learning rate", "batch size", "seed", "val accuracy", "train accuracy", "test loss", "tags",
+COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "status", "val accuracy",
+           "best val accuracy", "best epoch", "dataset", "parameters", "duration (s)", "date", "optimizer",
+           "learning rate", "batch size", "dropout", "seed", "train accuracy", "test loss", "tags",
            "sweep", "architecture", "owner", "device", "s per epoch"]
+
+# The settings the "many runs at once" view can put side by side, numbers then words.
+NUMBER_SETTINGS = ("learning rate", "batch size", "dropout", "parameters", "epochs", "seed")
+WORD_SETTINGS = ("optimizer", "dataset", "network")
 
 MAX_TAGS, MAX_TAG = 10, 30
 
@@ -101,11 +105,43 @@ def table(runs: list[RunRecord], best: dict[int, tuple[float, int]] | None = Non
             "dataset": r.dataset, "parameters": r.params, "duration (s)": r.duration_s,
             "date": r.created, "status": str(r.status), "optimizer": settings.get("optimizer"),
             "learning rate": settings.get("learning_rate"), "batch size": settings.get("batch_size"),
+            "dropout": dropout(r),
             "seed": r.seed, "val accuracy": r.val_acc, "train accuracy": r.train_acc,
             "test loss": r.test_loss, "architecture": r.architecture, "owner": r.owner,
             "device": r.device, "s per epoch": seconds_per_epoch(r),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def dropout(run: RunRecord) -> float | None:
+    """The largest Dropout rate of the run's network; None when it has no Dropout layer.
+
+    Example:
+        >>> spec = '{"layers": [{"kind": "Dropout", "rate": 0.2}, {"kind": "Dropout", "rate": 0.5}]}'
+        >>> dropout(RunRecord(1, spec_json=spec)), dropout(RunRecord(2, spec_json='{"layers": []}'))
+        (0.5, None)
+    """
+    try:
+        layers = json.loads(run.spec_json or "{}").get("layers", [])
+        rates = [float(layer.get("rate", 0)) for layer in layers if layer.get("kind") == "Dropout"]
+    except (ValueError, TypeError, AttributeError):  # an old or damaged record: nothing to show
+        return None
+    return max(rates) if rates else None
+
+
+def differing_settings(table_: pd.DataFrame) -> list[str]:
+    """The settings that differ between the rows of a results table, for the "many runs at
+    once" view: those in `NUMBER_SETTINGS` and `WORD_SETTINGS` with more than one value.
+    When nothing differs, learning rate, batch size and parameters.
+
+    Example:
+        >>> t = pd.DataFrame({"learning rate": [0.1, 0.01], "batch size": [32, 32], "optimizer": ["sgd", "adam"]})
+        >>> differing_settings(t)
+        ['learning rate', 'optimizer']
+    """
+    differ = [c for c in NUMBER_SETTINGS + WORD_SETTINGS
+              if c in table_.columns and table_[c].dropna().astype(str).nunique() > 1]
+    return differ or ["learning rate", "batch size", "parameters"]
 
 
 def seconds_per_epoch(run: RunRecord) -> float | None:
@@ -149,7 +185,7 @@ def changed_comments(before: pd.DataFrame, after: pd.DataFrame) -> dict[int, str
             if str(text or "") != old.get(run, "")}
 
 
-PERCENT = ("accuracy", "val accuracy", "train accuracy")
+PERCENT = ("accuracy", "val accuracy", "best val accuracy", "train accuracy")
 
 
 def side_by_side(table_: pd.DataFrame, runs: list[int]) -> pd.DataFrame:

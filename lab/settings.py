@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAB_DATABASE_URL", "database_url", None, "records in PostgreSQL, shared by several lab "
              "servers: postgresql://USER:PASSWORD@HOST:5432/DATABASE (needs requirements-cluster.txt; "
              "unset: runs.sqlite in LAB_HOME)"),
+    Variable("LAB_MODELS_DIR", "models_folder", None, "where trained models are kept (unset: trained/ in "
+             "LAB_HOME); lab servers sharing PostgreSQL records share this folder too (for example on NFS)"),
+    Variable("LAB_SERVER_NAME", "server_name", None, "this server's name in the records (unset: HOST:LAB_HOME); "
+             "every server sharing PostgreSQL records needs its own, kept across restarts"),
     Variable("LAB_RAY_ADDRESS", "ray_address", None, "train on a Ray cluster instead of in this server: "
              "the head's HOST:PORT, e.g. 10.0.0.5:6379 (needs requirements-cluster.txt; unset: worker "
              "threads in this server)"),
@@ -88,6 +93,8 @@ class Settings:
 
     home: Path
     database_url: str | None
+    models_folder: Path | None
+    server_name: str | None
     ray_address: str | None
     ray_cpus: int
     ray_gpus: float
@@ -120,6 +127,7 @@ class Settings:
             values[var.field] = _parse(var, raw.strip()) if raw.strip() else var.default
         values["home"] = Path(values["home"]) if values["home"] else REPO / "models"
         values["datasets"] = Path(values["datasets"]) if values["datasets"] else None
+        values["models_folder"] = Path(values["models_folder"]) if values["models_folder"] else None
         return cls(**values)
 
     @property
@@ -129,8 +137,13 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        """Where trained model files live inside the data folder."""
-        return self.home / "trained"
+        """Where trained model files live: ``LAB_MODELS_DIR``, else inside the data folder."""
+        return self.models_folder or self.home / "trained"
+
+    @property
+    def server(self) -> str:
+        """This lab server's name in the records: ``LAB_SERVER_NAME``, else HOST:LAB_HOME."""
+        return self.server_name or f"{socket.gethostname()}:{self.home}"
 
 
 def _parse(var: Variable, raw: str):

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lab import data, editor, spec, summary
-from lab.build import keras_code
+from lab.code import keras_code
 from ui import resources, state, widgets
 from ui.text import escape
 

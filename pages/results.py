@@ -42,11 +42,12 @@ if picked:
     st.dataframe(results.side_by_side(table, picked), width="stretch")
 
 st.subheader("Many runs at once")
-dims = ["learning rate", "batch size", "parameters", "epochs", "accuracy"]
 tested = table.dropna(subset=["accuracy"])
+dims = results.differing_settings(tested) + ["accuracy"]
 if len(tested) < 2:
     st.caption("Two or more runs with an accuracy are needed for this view.")
 else:
+    st.caption(f"The settings that differ between these runs: {', '.join(dims[:-1])}.")
     event = st.altair_chart(charts.parallel_chart(tested, dims, log_dims=("learning rate", "parameters")),
                             width="stretch", on_select="rerun", key="results_many")
     chosen = [p["run"] for p in event.selection.get("pick", [])] if event else []

@@ -55,15 +55,34 @@ class World:
     store: Store
     run_id: int
 
-    def snapshot(self):
+    def snapshot(self) -> dict:
         """Every run's id, and everything about the runs that are not training now (a case
-        may need a run training in the background), their epochs and the model files."""
+        may need a run training in the background), their epochs and the model files; the
+        class's record: tags, sweeps, challenges, studies of tries and the people."""
         runs = self.store.runs()
         ended = [r for r in runs if not r.status.active]
         files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
                        for p in settings().models_dir.glob("*.keras") if p.is_file()
                        and p.name not in {f"run_{r.id}.keras" for r in runs if r.status.active})
-        return [r.id for r in runs], ended, {r.id: self.store.epochs(r.id) for r in ended}, files
+        return {"runs": [r.id for r in runs], "ended": ended, "epochs": {r.id: self.store.epochs(r.id) for r in ended},
+                "files": files, "tags": self.store.tags(), "sweeps": self.store.sweeps(),
+                "challenges": self.store.challenges(), "trials": self.store.trials(), "people": self.people()}
+
+    def people(self) -> dict:
+        """Everyone's name and role. A browser's first visit adds a guest (that is what a
+        visit does), so a case may add people but must change no one already there."""
+        import sqlite3
+
+        db = sqlite3.connect(self.store.path)
+        try:
+            return {row[0]: row[1:] for row in db.execute("SELECT id, name, teacher FROM people")}
+        finally:
+            db.close()
+
+    def unchanged_since(self, before: dict) -> bool:
+        now = self.snapshot()
+        people_before, people_now = before.pop("people"), now.pop("people")
+        return now == before and all(people_now.get(k) == v for k, v in people_before.items())
 
 
 @dataclass(frozen=True)
@@ -369,6 +388,63 @@ def zip_without_config(path: Path) -> None:
         z.writestr("metadata.json", "{}")
 
 
+def results_texts(w: World) -> list[str]:
+    """The Results page with the world's run picked: messages, captions, plain text and the
+    comment cells of the table."""
+    at = page("results")
+    at.selectbox(key="results_run").set_value(w.run_id).run()
+    return messages(at) + values(at.caption) + values(at.text) + at.dataframe[0].value["comment"].tolist()
+
+
+def odd_comment(w: World) -> None:
+    w.store.set_comment(w.run_id, HOSTILE)
+
+
+def odd_owner(w: World) -> None:
+    w.store.update_run(w.run_id, owner=HOSTILE)
+
+
+HOSTILE = "<img src=x onerror=alert(1)> '; DROP TABLE runs; -- **bold**"
+
+
+def inside_page(key: str, value: int, tab_label: str | None = None) -> Callable[[World], list[str]]:
+    """A number typed on the Inside the network page; its button must stay disabled."""
+    def act(w: World) -> list[str]:
+        at = page("inside")
+        if tab_label:  # what a click on the tab does
+            at.session_state["inside_view"] = tab_label
+            at.run()
+        at.number_input(key=key).set_value(value).run()
+        assert at.button(key="trials_run" if key.startswith("trials") else "xor_train").disabled
+        return messages(at)
+    return act
+
+
+def challenge_on_page(**numbers) -> Callable[[World], list[str]]:
+    """A teacher sets a challenge with these numbers on the Leaderboard page."""
+    def act(w: World) -> list[str]:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LAB_TEACHER_KEY", "k")
+            at = page("leaderboard")
+            at.text_input(key="teacher_key").set_value("k")
+            at.button(key="teacher_unlock").click().run()
+            at.text_input(key="challenge_title").set_value("Small")
+            for key, value in numbers.items():
+                at.number_input(key=f"challenge_{key}").set_value(value)
+            at.button(key="challenge_set").click().run()
+            return messages(at)
+    return act
+
+
+def wrong_teacher_key_on_page(w: World) -> list[str]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_TEACHER_KEY", "right")
+        at = page("leaderboard")
+        at.text_input(key="teacher_key").set_value("guess")
+        at.button(key="teacher_unlock").click().run()
+        return messages(at) + values(at.sidebar.error)
+
+
 manager = page_manager  # the pages' job manager for this test's lab home
 
 # ---- the catalogue -------------------------------------------------------------------------------
@@ -435,6 +511,10 @@ CASES = [
     Case("LAB_MAX_JOBS is text", raises(lambda w: Settings.from_env({"LAB_MAX_JOBS": "two"})), "LAB_MAX_JOBS is 'two', but it must be a whole number"),
     Case("a comment that is a formula", csv_cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK"),
     Case("a comment starting with @", csv_cell("@SUM(A1)"), "'@SUM(A1)"),
+    Case("a comment starting with +", csv_cell("+1+2"), "'+1+2"),
+    Case("a comment starting with -", csv_cell("-2+3"), "'-2+3"),
+    Case("a comment starting with a tab", csv_cell("\t=1+1"), "'\t=1+1"),
+    Case("a comment starting with a carriage return", csv_cell("\r=1+1"), "'\r=1+1"),
     # pictures and model files for prediction
     Case("upload that is not a picture", raises(lambda w: predict.from_upload(b"not a picture")), "This file is not a picture the lab can read"),
     Case("12,000 x 12,000 PNG", raises(lambda w: predict.from_upload(huge_png())), "This picture is 12,000 x 12,000 pixels (144 million)"),
@@ -506,6 +586,15 @@ CASES = [
     Case("a wrong teacher key", raises(lambda w: identity.unlock_teacher(w.store, identity.sign_in(w.store, "k"), "guess", "right")), "That is not the teacher key."),
     Case("a share link cut short", raises(lambda w: share.read(share.token(PRESET.model, PRESET.train)[:-20])), "This link does not hold a network the lab can read"),
     Case("page: a broken share link", shared_link("not-a-network"), "This link does not hold a network the lab can read"),
+    # the Results, Inside the network and Leaderboard pages
+    Case("page: HTML and SQL in a comment", results_texts, HOSTILE, setup=odd_comment),
+    Case("page: HTML and SQL in an owner's name", results_texts, f"started by {HOSTILE} · finished", setup=odd_owner),
+    Case("page: tags of someone else's run", results_texts, "Only teacher or a teacher can change tags, hide or delete this run."),
+    Case("page: XOR hidden size 0", inside_page("xor_hidden", 0), "A hidden size of 0 gives the network no hidden layer"),
+    Case("page: 100,000 tries", inside_page("trials_tries", 100_000, "How often does it learn?"), "100,000 tries per hidden size is more than the lab allows"),
+    Case("page: a challenge below 0%", challenge_on_page(acc=-5.0), "The minimum test accuracy is -5%"),
+    Case("page: a challenge without limits", challenge_on_page(params=0), "Set at least one limit"),
+    Case("page: a wrong teacher key", wrong_teacher_key_on_page, "That is not the teacher key."),
     # the Evaluate page, model files and the shift experiment
     Case("evaluate a run without a saved model", evaluate_as(model_path=None), "has no saved model (it ended before its first save"),
     Case("evaluate a run trained on XOR", evaluate_as(dataset="xor"), "trained on the XOR truth table, which has no test images to look at"),
@@ -546,7 +635,7 @@ def test_bad_input_gets_a_message_and_changes_no_record(case: Case, world: World
     try:
         shown = case.act(world)
         assert any(case.expect in m for m in shown), f"{case.expect!r} not in {shown!r}"
-        assert world.snapshot() == before, "the records changed"
+        assert world.unchanged_since(before), "the records changed"
     finally:
         for job in manager().active():
             manager().stop(job.id, job.owner)

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from lab.build import OPTIMIZER_CLASSES, build_model, compile_model, keras_code
+from lab.build import OPTIMIZER_CLASSES, build_model, compile_model
+from lab.code import OPTIMIZER_CLASS_NAMES, keras_code
 from lab.data import DATASETS, load
 from lab.prepare import output_width, targets
 from lab.spec import OPTIMIZERS, LayerSpec, ModelSpec, TrainSpec, load_presets
@@ -30,6 +31,7 @@ def _batch(dataset: str, n: int):
 
 def test_optimizer_table_matches_spec_names():
     assert set(OPTIMIZER_CLASSES) == set(OPTIMIZERS)
+    assert {k: c.__name__ for k, c in OPTIMIZER_CLASSES.items()} == OPTIMIZER_CLASS_NAMES  # the code names them
 
 
 @pytest.mark.parametrize("key", ["cnn_32_64_64", "dense_784_32_10_sgd", "xor_2_2_1"])

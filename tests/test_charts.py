@@ -149,3 +149,17 @@ def test_parallel_chart_scales_each_setting_and_selects_runs():
     assert pos[(3, "learning rate")] == pytest.approx(0.5)  # log scale: 0.01 is half-way from 0.001 to 0.1
     assert (3, "batch size") not in pos  # a missing value draws no point
     assert d["params"][0]["name"] == "pick" and d["params"][0]["select"]["fields"] == ["run"]
+
+
+def test_parallel_chart_spreads_a_setting_in_words_and_shows_its_values():
+    from lab.charts import parallel_chart
+
+    frame = pd.DataFrame({"run": [1, 2, 3], "accuracy": [0.5, 0.9, 0.7], "optimizer": ["sgd", "adam", "rmsprop"],
+                          "dropout": [0.5, None, 0.25]})
+    d = parallel_chart(frame, ["optimizer", "dropout", "accuracy"]).to_dict()
+    rows = d["datasets"][d["data"]["name"]]
+    pos = {(r["run"], r["setting"]): r["position"] for r in rows}
+    shown = {(r["run"], r["setting"]): r["shown"] for r in rows}
+    assert [pos[(i, "optimizer")] for i in (2, 3, 1)] == [0.0, 0.5, 1.0]  # adam, rmsprop, sgd
+    assert shown[(1, "optimizer")] == "sgd" and shown[(1, "dropout")] == "0.5"
+    assert pos[(3, "dropout")] == 0.0 and (2, "dropout") not in pos

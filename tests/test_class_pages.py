@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from appkit import ROOT, install_model, open_page, page, page_manager, seed_run, values
 from lab import share
+from lab.records import Epoch
 from lab.records.sqlite import SQLiteStore as Store
 from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
 
@@ -46,6 +47,31 @@ def test_filters_narrow_the_table():
     assert "1 run shown of 3. Click a column header to sort." in values(at.caption)
 
 
+def test_the_dataset_and_sweep_filters_and_the_best_epoch_beside_the_final_one():
+    store = Store()
+    sweep = store.create_sweep(owner="ada", owner_id="p-a", size=2, network="Wide net", spec_json="{}",
+                               train_json="{}", axes_json="{}", seeds_json="[1]")
+    a = seed_run(store, dataset="mnist", sweep_id=sweep)
+    b = seed_run(store, dataset="fashion_mnist", sweep_id=sweep)
+    c = seed_run(store, dataset="mnist")
+    for run_id, accuracies in ((a, [0.7, 0.9, 0.8]), (b, [0.6]), (c, [0.5, 0.55])):
+        for epoch, acc in enumerate(accuracies, start=1):
+            store.add_epoch(run_id, Epoch(epoch, loss=1.0, accuracy=acc, val_loss=1.0, val_accuracy=acc))
+    at = page("results")
+    table = lambda: at.dataframe[0].value  # noqa: E731
+    assert table()["run"].tolist() == [c, b, a]
+    columns = table().columns.tolist()
+    assert columns[columns.index("val accuracy") + 1:columns.index("val accuracy") + 3] == [
+        "best val accuracy", "best epoch"]
+    best = table().set_index("run")
+    assert (best.loc[a, "best val accuracy"], best.loc[a, "best epoch"]) == (0.9, 2)
+    at.multiselect(key="filter_dataset").set_value(["mnist"]).run()
+    assert table()["run"].tolist() == [c, a]
+    at.multiselect(key="filter_dataset").set_value([]).run()
+    at.selectbox(key="filter_sweep").set_value(sweep).run()
+    assert table()["run"].tolist() == [b, a]
+
+
 def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
     store = Store()
     at = page("results")
@@ -67,6 +93,11 @@ def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
 
     at.checkbox(key="filter_hidden").check().run()
     at.selectbox(key="results_run").set_value(run_id).run()
+    assert at.button(key=f"hide_{run_id}").label == "Unhide"
+    at.button(key=f"hide_{run_id}").click().run()
+    assert not store.run(run_id).hidden
+    at.checkbox(key="filter_hidden").uncheck().run()
+    assert at.dataframe[0].value["run"].tolist() == [run_id]  # shown again without "hidden runs too"
     file = page_manager().models.locate(store.run(run_id))
     at.button(key=f"delete_{run_id}").click().run()
     assert any("Delete run" in w for w in values(at.warning)) and store.run(run_id) is not None

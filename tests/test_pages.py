@@ -527,3 +527,19 @@ def test_a_run_that_waited_when_the_lab_stopped_can_be_queued_again_by_its_owner
         page_manager().stop(waited, me.id)
         page_manager().wait(waited, 60)
     assert Store().run(waited).owner == me.name
+
+
+def test_a_page_run_leaves_keras_alone_and_does_no_full_garbage_collection(monkeypatch):
+    """After every page run Streamlit would clear Keras's global session and collect all
+    garbage: 0.2 s each with TensorFlow loaded, for every click of every browser, and a
+    process-wide reset while jobs train (bench/README.md, a classroom's load)."""
+    import keras
+    from streamlit import config
+
+    cleared = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: cleared.append(a))
+    at = page("results")
+    at.run()
+    open_page(at, "pages/architecture.py")
+    assert cleared == []
+    assert config.get_option("runner.postScriptGC") is False  # .streamlit/config.toml

@@ -128,6 +128,17 @@ def test_mark_interrupted(store):
     assert store.mark_interrupted() == []
 
 
+def test_a_server_marks_only_its_own_runs_interrupted(store):
+    """Servers sharing the records: one that starts again (same name) marks its own runs and
+    runs recorded before servers had names, never another server's."""
+    mine = store.create_run(status="running", server="lab-a")
+    theirs = store.create_run(status="running", server="lab-b")
+    unnamed = store.create_run(status="queued")
+    assert sorted(store.mark_interrupted("lab-a")) == [mine, unnamed]
+    assert [store.run(i).status for i in (mine, theirs, unnamed)] == ["interrupted", "running", "interrupted"]
+    assert store.mark_interrupted("lab-a") == [] and store.mark_interrupted("lab-b") == [theirs]
+
+
 def test_drop_epochs_after(store):
     run_id = store.create_run(status="running")
     other = store.create_run(status="running")

@@ -38,3 +38,26 @@ def test_side_by_side_formats_numbers_for_reading():
     assert s.loc["parameters", "run 1"] == "13,002"
     assert s.loc["duration (s)", "run 1"] == "12.3" and s.loc["test loss", "run 1"] == "0.3123"
     assert isinstance(s, pd.DataFrame)
+
+
+def test_the_many_runs_view_shows_the_settings_that_differ():
+    from lab.results import differing_settings
+
+    base = {"learning rate": 0.01, "batch size": 64, "dropout": None, "parameters": 1000, "epochs": 5, "seed": 1,
+            "optimizer": "adam", "dataset": "mnist", "network": "net"}
+    same = pd.DataFrame([base, base])
+    assert differing_settings(same) == ["learning rate", "batch size", "parameters"]  # nothing differs
+    swept = pd.DataFrame([base, {**base, "dropout": 0.5, "optimizer": "sgd", "seed": 2}])
+    assert differing_settings(swept) == ["dropout", "seed", "optimizer"]
+
+
+def test_the_table_puts_the_best_validation_epoch_beside_the_final_one():
+    from lab.records import RunRecord
+    from lab.results import COLUMNS, table
+
+    assert COLUMNS[COLUMNS.index("val accuracy") + 1: COLUMNS.index("val accuracy") + 3] == [
+        "best val accuracy", "best epoch"]
+    spec = '{"layers": [{"kind": "Flatten"}, {"kind": "Dropout", "rate": 0.3}]}'
+    t = table([RunRecord(4, val_acc=0.81, spec_json=spec)], best={4: (0.86, 3)})
+    row = t.iloc[0]
+    assert (row["val accuracy"], row["best val accuracy"], row["best epoch"], row["dropout"]) == (0.81, 0.86, 3, 0.3)

@@ -54,6 +54,9 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
         st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {view.owner} · {p.status}")
         if run.continued_by and run.continued_by != run.owner:
             st.caption(escape(f"Started by {run.owner}; continued by {run.continued_by}."))
+        if run.status.active and not view.live and run.server and run.server != manager.server:
+            st.caption(escape(f"Run {run.id} trains on another lab server ({run.server}): its progress batch by "
+                              "batch and its Stop button are there; its finished epochs appear here."))
         if view.place > 0:
             st.info(f"Waiting for a free place: number {view.place} in line.")
         if view.live and (view.power == me.id or me.teacher) and st.button("Stop", key=f"stop_{run_id}"):

@@ -1,9 +1,12 @@
 """What every session of this server shares: the job manager, the records, the presets.
 
-Also the one guard that a page runs inside app.py's navigation.
+Also the one guard that a page runs inside app.py's navigation, and the clean-up Streamlit runs
+after each page without its Keras step (see below).
 """
 
 from __future__ import annotations
+
+import sys
 
 import streamlit as st
 
@@ -23,6 +26,23 @@ try:
 
     PagesManager.uses_pages_directory = False
 except (ImportError, AttributeError):  # a future Streamlit without the old mode
+    pass
+
+# After every script run Streamlit calls keras.backend.clear_session() when Keras is loaded (for
+# apps that build a model on each run). Here that is a full garbage collection of a process
+# holding TensorFlow, about 0.2 s on every page of every browser, and it resets Keras's global
+# state while the lab's jobs train in other threads. The lab keeps its models itself (cached
+# per file; `lab.reclaim` after each job), so the clean-up runs without the Keras step.
+try:
+    from streamlit.runtime.scriptrunner import script_runner as _script_runner
+
+    def _clean_problem_modules_but_keras() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    _script_runner._clean_problem_modules = _clean_problem_modules_but_keras
+except (ImportError, AttributeError):  # a Streamlit without that clean-up
     pass
 
 _VIA_APP = "_via_app"

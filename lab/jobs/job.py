@@ -29,7 +29,7 @@ class Job:
     run starts at ``initial_epoch`` from ``resume_from`` and adds its time to
     ``previous_seconds``. ``owner`` is the name shown; ``owner_id`` is who may
     stop the job (`lab.identity`). Jobs of one ``group`` (a sweep) wait in the
-    queue as one request.
+    queue as one request. ``server`` names the lab server whose queue holds it.
     """
 
     id: int
@@ -44,6 +44,7 @@ class Job:
     checkpoint_s: float = 20.0
     owner_id: str = ""
     group: str | None = None
+    server: str | None = None
 
     def __post_init__(self):
         if not self.owner_id:  # a caller that knows no identities: the name is the identity

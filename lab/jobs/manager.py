@@ -38,13 +38,15 @@ class JobManager:
         store: where runs and epochs are recorded.
         max_running: jobs trained at once (default ``LAB_MAX_JOBS``).
         max_waiting: jobs allowed to wait (default ``LAB_QUEUE_SIZE``).
-        model_dir: where model files go (default ``$LAB_HOME/trained``).
+        model_dir: where model files go (default ``LAB_MODELS_DIR``, else ``$LAB_HOME/trained``).
         executor: what runs the jobs (default: `lab.jobs.executors.from_settings`, worker
             threads in this process unless ``LAB_RAY_ADDRESS`` names a Ray cluster).
+        home: the data folder this server takes (default: the models folder's parent).
 
     Creating a manager takes the data folder for this process (`lab.jobs.lock`:
-    `AnotherServer` when another server has it), then marks runs left active by
-    a dead server as interrupted.
+    `AnotherServer` when another server has it), then marks runs this server left
+    active when it died as interrupted (runs of other servers sharing the records,
+    named by ``LAB_SERVER_NAME``, are theirs to mind).
 
     Example:
         >>> manager = JobManager(open_store(tmp_path))          # doctest: +SKIP
@@ -54,17 +56,19 @@ class JobManager:
     """
 
     def __init__(self, store: RecordStore, max_running: int | None = None, max_waiting: int | None = None,
-                 model_dir: Path | str | None = None, executor: Executor | None = None):
+                 model_dir: Path | str | None = None, executor: Executor | None = None,
+                 home: Path | str | None = None):
         s = settings()
         self.store = store
+        self.server = s.server  # the name this server's runs carry in the records
         self.models = ModelFiles(model_dir or s.models_dir)
         self.models.folder.mkdir(parents=True, exist_ok=True)
-        self.lock = ServerLock(self.models.folder.parent)
+        self.lock = ServerLock(home or self.models.folder.parent)
         self.queue = JobQueue(max_running or s.max_jobs, s.queue_size if max_waiting is None else max_waiting)
         self.executor = executor or from_settings()
         self._lock = threading.Lock()
         self._jobs: dict[int, Recorder] = {}
-        self.interrupted = store.mark_interrupted()
+        self.interrupted = store.mark_interrupted(self.server)
 
     # ---- asking -------------------------------------------------------------------------
 
@@ -209,7 +213,8 @@ class JobManager:
             raise JobRejected(" ".join(problems))
         with self._lock:
             self.queue.check_room()
-            self.store.update_run(run_id, status=Status.QUEUED, message="", interrupted_while=None)
+            self.store.update_run(run_id, status=Status.QUEUED, message="", interrupted_while=None,
+                                  server=self.server)
             job = self._job(run_id, run.owner, model, train, owner_id=run.power)
             self._enqueue([Recorder(job, self.store)])
         return job
@@ -288,11 +293,12 @@ class JobManager:
             owner=owner, owner_id=owner_id, dataset=train.dataset, network=model.name,
             architecture=model.architecture(), activations=model.activations(), spec_json=to_json(model),
             train_json=to_json(train), seed=train.seed, params=total_params(rows), status=Status.QUEUED,
-            epochs_planned=train.epochs, **more)
+            epochs_planned=train.epochs, server=self.server, **more)
 
     def _job(self, run_id: int, owner: str, model: ModelSpec, train: TrainSpec, **more) -> Job:
         return Job(run_id, owner, model, train, model_file=str(self.models.target(run_id)),
-                   model_key=self.models.key(run_id), checkpoint_s=settings().checkpoint_s, **more)
+                   model_key=self.models.key(run_id), checkpoint_s=settings().checkpoint_s, server=self.server,
+                   **more)
 
     def _can_train(self) -> None:
         """JobRejected when no run can train (the cluster is unusable and there is no fallback)."""
@@ -353,5 +359,6 @@ def shared_manager(home: Path | str | None = None) -> JobManager:
     with _SHARED_LOCK:
         key = str(home.resolve())
         if key not in _SHARED:
-            _SHARED[key] = JobManager(open_store(home), model_dir=home / "trained")
+            _SHARED[key] = JobManager(open_store(home), model_dir=settings().models_folder or home / "trained",
+                                      home=home)
         return _SHARED[key]

@@ -68,7 +68,8 @@ class Recorder:
             self.store.drop_epochs_after(job.id, job.initial_epoch)
             self.store.update_run(job.id, status=Status.RUNNING, device=self.device,
                                   continued_by=job.owner, epochs_planned=job.train.epochs,
-                                  train_json=to_json(job.train), message="", interrupted_while=None)
+                                  train_json=to_json(job.train), message="", interrupted_while=None,
+                                  server=job.server)
 
     def position(self, epoch: int, batch: int, batches: int) -> None:
         self.progress.update(epoch=epoch, batch=batch, batches=batches)

@@ -53,9 +53,11 @@ class RecordStore(abc.ABC):
         """The finished epochs of a run, in order."""
 
     @abc.abstractmethod
-    def mark_interrupted(self) -> list[int]:
+    def mark_interrupted(self, server: str | None = None) -> list[int]:
         """Mark runs left queued or running by a process that died as interrupted;
-        returns their ids. Call once when a lab server starts, before any job runs."""
+        returns their ids. Call once when a lab server starts, before any job runs.
+        With ``server``, only that server's runs (and runs recorded before servers were
+        named): other servers sharing the records keep training theirs."""
 
     @abc.abstractmethod
     def schema_version(self) -> int:

@@ -59,6 +59,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "min_accuracy {real}, max_params INTEGER, max_epochs INTEGER, max_seconds {real}, deadline TEXT, "
         "closed INTEGER)",
     )),
+    Migration(6, "which lab server trains a run (servers sharing PostgreSQL records each mind their own)", (
+        "ALTER TABLE runs ADD COLUMN server TEXT",
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

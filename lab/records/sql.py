@@ -180,10 +180,12 @@ class SQLStore(RecordStore):
                                "ORDER BY epoch", [run_id]).dicts()
         return [Epoch(**r) for r in rows]
 
-    def mark_interrupted(self) -> list[int]:
+    def mark_interrupted(self, server: str | None = None) -> list[int]:
         active = [Status.QUEUED, Status.RUNNING]
+        mine = "" if server is None else " AND (server = ? OR server IS NULL)"
         with self._tx() as cur:
-            rows = cur.execute("SELECT id, status FROM runs WHERE status IN (?, ?)", active).dicts()
+            rows = cur.execute(f"SELECT id, status FROM runs WHERE status IN (?, ?){mine}",
+                               active + ([server] if server is not None else [])).dicts()
             for row in rows:
                 was = Status(row["status"])
                 cur.execute("UPDATE runs SET status = ?, interrupted_while = ?, message = ?, updated = ? "

@@ -92,6 +92,7 @@ class RunRecord:
     sweep_id: int | None = None
     sweep_values: str | None = None
     origin: str | None = None  # None: trained by this lab; "uploaded": a model file someone sent
+    server: str | None = None  # the lab server that trains (or last trained) it: `lab.settings`' server
 
     @classmethod
     def from_row(cls, row: dict) -> "RunRecord":
