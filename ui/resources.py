@@ -6,7 +6,9 @@ after each page without its Keras step (see below).
 
 from __future__ import annotations
 
+import importlib
 import sys
+import threading
 
 import streamlit as st
 
@@ -103,3 +105,15 @@ def runs() -> list[RunRecord]:
 def presets() -> dict[str, Preset]:
     """The classic networks from ``models/presets``."""
     return load_presets()
+
+
+@st.cache_resource(show_spinner=False)
+def load_tensorflow_in_background() -> threading.Thread:
+    """Start loading Keras and TensorFlow in a thread of its own, once per server, when the
+    first browser arrives: pages that show no model never need them, and the first page that
+    does (Evaluate, Draw, Inside the network) then does not keep its visitor waiting for the
+    seconds the import takes (bench/README.md, a classroom's load)."""
+    thread = threading.Thread(target=importlib.import_module, args=("keras",), name="load-tensorflow",
+                              daemon=True)
+    thread.start()
+    return thread
