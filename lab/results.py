@@ -139,8 +139,8 @@ def differing_settings(table_: pd.DataFrame) -> list[str]:
         >>> differing_settings(t)
         ['learning rate', 'optimizer']
     """
-    differ = [c for c in NUMBER_SETTINGS + WORD_SETTINGS
-              if c in table_.columns and table_[c].dropna().astype(str).nunique() > 1]
+    differ = [c for c in NUMBER_SETTINGS + WORD_SETTINGS  # a value and none (no Dropout) differ too
+              if c in table_.columns and table_[c].map(lambda v: "" if pd.isna(v) else str(v)).nunique() > 1]
     return differ or ["learning rate", "batch size", "parameters"]
 
 
@@ -160,7 +160,7 @@ def seconds_per_epoch(run: RunRecord) -> float | None:
 def csv(table_: pd.DataFrame) -> str:
     """The table as CSV text, safe to open in a spreadsheet: a text cell starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (which a spreadsheet would run
-    as a formula) gets a leading apostrophe.
+    as a formula) gets a leading apostrophe, and a cell with a line break in it is quoted.
 
     Example:
         >>> csv(pd.DataFrame({"comment": ["=1+1", "fine"], "run": [1, 2]})).splitlines()
@@ -172,7 +172,9 @@ def csv(table_: pd.DataFrame) -> str:
         return value
 
     safe = table_.apply(lambda col: col if pd.api.types.is_numeric_dtype(col) else col.map(neutral))
-    return safe.to_csv(index=False)
+    # CRLF line ends (RFC 4180): a cell holding a line break of either kind is then quoted, so
+    # a comment can never start a new row (whose first cell a spreadsheet would run).
+    return safe.to_csv(index=False, lineterminator="\r\n")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
