@@ -178,6 +178,20 @@ def _cached(items: tuple[tuple[str, str], ...]) -> Settings:
     return Settings.from_env(dict(items))
 
 
+def passed_on(names: tuple[str, ...]) -> dict[str, str]:
+    """The variables among ``names`` that are set here, as they are set, to hand on to a
+    process of the lab's elsewhere (a Ray worker checks a job with the server's limits).
+
+    Example:
+        >>> import os
+        >>> os.environ["LAB_MAX_LAYERS"] = "12"
+        >>> passed_on(("LAB_MAX_LAYERS", "LAB_NOT_SET_ANYWHERE"))
+        {'LAB_MAX_LAYERS': '12'}
+        >>> del os.environ["LAB_MAX_LAYERS"]
+    """
+    return {name: os.environ[name] for name in names if os.environ.get(name)}
+
+
 def markdown_table() -> str:
     """The variables as a Markdown table (the README's "Settings" table is this one)."""
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]

@@ -273,3 +273,26 @@ def test_the_cnn_view_reads_a_drawing_kept_in_the_session(datasets_dir):
     assert not at.info and not at.error
     assert caption(at.image[0]) == "your last drawing, as the network receives it (28x28)"
     assert len(at.image) == 8
+
+
+def test_an_xor_run_in_the_image_views_and_a_damaged_file_in_the_cnn_view(datasets_dir):
+    """The image views say what is wrong with an XOR run or a broken model file; nothing is
+    recorded by looking."""
+    at = page("inside")
+    at.button(key="xor_train").click().run()
+    xor_id = Store().runs()[0].id
+    cnn_id = install_model(trained_cnn(datasets_dir))
+    before = snapshot()
+    tab(at, TABS[2])
+    at.selectbox(key="dense_run").set_value(xor_id).run()
+    shown = plain(values(at.warning) + values(at.info) + values(at.error))
+    assert any(f"Run {xor_id}" in m and "XOR" in m for m in shown), shown
+    tab(at, TABS[3])
+    at.selectbox(key="cnn_run").set_value(xor_id).run()
+    shown = plain(values(at.warning) + values(at.info) + values(at.error))
+    assert any(f"Run {xor_id}" in m and "XOR" in m for m in shown), shown
+    _path(Store().run(cnn_id)).write_bytes(b"not a model any more")
+    at.selectbox(key="cnn_run").set_value(cnn_id).run()
+    shown = plain(values(at.warning) + values(at.info) + values(at.error))
+    assert any("The file is not a Keras model" in m for m in shown), shown
+    assert not at.exception and snapshot() == before

@@ -543,3 +543,26 @@ def test_a_page_run_leaves_keras_alone_and_does_no_full_garbage_collection(monke
     open_page(at, "pages/architecture.py")
     assert cleared == []
     assert config.get_option("runner.postScriptGC") is False  # .streamlit/config.toml
+
+
+def test_where_a_gpu_is_present_train_offers_the_cpu_instead(monkeypatch):
+    """A server with a GPU (its detection replaced here: this machine has none) offers "Train
+    on CPU instead"; a run started with it asks for the CPU, trains there and records it."""
+    from lab import device
+
+    monkeypatch.setattr(device, "has_gpu", lambda: True)
+    monkeypatch.setattr(device, "device_name", lambda cpu_only=False: device.cpu_name() if cpu_only else "GPU: Lab test")
+    at = page("train")
+    v = version(at)
+    box = at.checkbox(key=f"train_cpu_{v}")
+    assert box.label == "Train on CPU instead" and box.value is False
+    assert "GPU: Lab test" in box.help
+    box.check()
+    at.number_input(key=f"train_limit_{v}").set_value(500)
+    at.number_input(key=f"train_epochs_{v}").set_value(1).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    run_id = at.selectbox(key="train_watch").value
+    assert page_manager().wait(run_id, timeout=120).status == "finished"
+    run = Store().run(run_id)
+    assert json.loads(run.train_json)["cpu_only"] is True and run.device.startswith("CPU")

@@ -16,14 +16,14 @@ from streamlit_drawable_canvas import st_canvas
 
 from lab import data, inside, predict
 from lab.jobs.view import why_not_continued
-from lab.records import RunRecord
+from lab.records import RunRecord, Status
 from ui import resources, state, widgets
 from ui.text import escape
 
 
 def describe(run: RunRecord) -> str:
     """A run as the pickers list it: the usual label, plus its status when it is not finished."""
-    status = "" if run.status == "finished" else f" ({run.status})"
+    status = "" if run.status == Status.FINISHED else f" ({run.status})"
     return f"{widgets.run_label(run)}{status}"
 
 

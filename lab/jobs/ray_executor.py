@@ -26,7 +26,6 @@ Known traps, handled here and in `lab.jobs.ray_worker`:
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -38,7 +37,7 @@ from lab import artifacts, data
 from lab.jobs.job import Job
 from lab.jobs.ray_worker import REPORTS, Relay, train
 from lab.jobs.sink import ProgressSink
-from lab.settings import VARIABLES
+from lab.settings import VARIABLES, passed_on
 
 POLL_S = 0.1  # how often the server takes reports and checks tasks
 STOP_GRACE_S = 20.0  # seconds a running job may take to honour Stop before its task is cancelled
@@ -292,7 +291,7 @@ def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S):
         if ray.get_runtime_context().gcs_address == address:
             return ray
         ray.shutdown()
-    env = {name: os.environ[name] for name in WORKER_VARIABLES if os.environ.get(name)}
+    env = passed_on(WORKER_VARIABLES)
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     try:
         ray.init(address=address, namespace="lab", log_to_driver=False,
