@@ -7,7 +7,6 @@ from ui import identity, links, live, resources
 st.set_page_config(page_title="Neural-network lab", page_icon=":brain:", layout="wide")
 resources.mark_app_run()
 resources.check_settings()
-resources.load_tensorflow_in_background()
 
 LEADERBOARD = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/trophy:")
 PAGES = {

@@ -19,7 +19,7 @@ each as the median of the per-round ratios:
   run, saves the .keras file, and runs the worker's ``gc.collect()``).
   While the lab trains, ``--watchers`` threads (default 1) do what a browser
   on the Train page does: every second read the run's view and build its
-  three Altair charts as JSON. So the lab is measured with live charts. Both
+  three charts as JSON. So the lab is measured with live charts. Both
   start from the dataset already loaded in memory (the lab caches it).
 
 Each is given in wall time and in process CPU time (all threads). On a
@@ -82,14 +82,14 @@ def baseline(model, train, ds, timer: common.FitTimer) -> dict:
 
 def watch(manager: JobManager, job_id: int, stop: threading.Event, every: float) -> None:
     """What one browser on the Train page does while a run trains: every ``every``
-    seconds read the run's view and build its three Altair charts as JSON."""
+    seconds read the run's view and build its three charts as JSON."""
     while not stop.wait(every):
         p = manager.view(job_id).progress
         if p.samples:
-            charts.live_chart(p.samples).to_dict()
+            json.dumps(charts.live_chart(p.samples))
         if p.history:
-            charts.epoch_chart(p.history, "loss").to_dict()
-            charts.epoch_chart(p.history, "accuracy").to_dict()
+            json.dumps(charts.epoch_chart(p.history, "loss"))
+            json.dumps(charts.epoch_chart(p.history, "accuracy"))
 
 
 def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: int,

@@ -1,8 +1,9 @@
-"""Altair chart builders: pure functions of plain rows or DataFrames."""
+"""Chart builders: pure functions of plain rows or DataFrames, giving Altair charts (or, for
+the charts a page redraws every second, plain Vega-Lite specs)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import math
 from typing import Sequence
 
 import altair as alt
@@ -11,48 +12,68 @@ import pandas as pd
 
 from lab.records.types import Epoch
 
-SPLIT_COLORS = alt.Scale(domain=["train", "validation"], range=["#1f77b4", "#ff7f0e"])
+# The Train page redraws its three charts every second for every browser watching a run, so
+# they are plain Vega-Lite specs: building one takes well under a millisecond, where an Altair
+# chart takes about 40 ms (objects, then schema validation when Streamlit serialises it), time
+# the training thread waits for (bench/README.md, section 1). Draw them with st.vega_lite_chart.
 
 
-def history_frame(history: Sequence[Epoch]) -> pd.DataFrame:
-    """Finished epochs -> long table (epoch, metric, split, value) for charting.
+def epoch_chart(history: Sequence[Epoch], metric: str) -> dict:
+    """Train and validation ``metric`` ("loss" or "accuracy") per finished epoch, as a
+    Vega-Lite spec with its rows inline.
 
     Example:
-        >>> history_frame([Epoch(1, loss=0.5, val_loss=0.6)]).shape
-        (2, 4)
+        >>> spec = epoch_chart([Epoch(1, loss=0.5, val_loss=0.6)], "loss")
+        >>> spec["mark"], [r["split"] for r in spec["data"]["values"]]
+        ({'type': 'line', 'point': True}, ['train', 'validation'])
     """
-    rows = []
-    for h in history:
-        for metric in ("loss", "accuracy"):
-            for split, key in (("train", metric), ("validation", f"val_{metric}")):
-                if getattr(h, key) is not None:
-                    rows.append({"epoch": h.epoch, "metric": metric, "split": split, "value": getattr(h, key)})
-    return pd.DataFrame(rows, columns=["epoch", "metric", "split", "value"])
+    rows = [{"epoch": h.epoch, "metric": metric, "split": split, "value": _finite(getattr(h, key))}
+            for h in history for split, key in (("train", metric), ("validation", f"val_{metric}"))
+            if getattr(h, key) is not None]
+    return {
+        "title": f"{metric} per epoch", "height": 260, "data": {"values": rows},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epoch",
+                  "axis": {"tickMinStep": 1, "format": "d"}},
+            "y": {"field": "value", "type": "quantitative", "title": metric, "scale": {"zero": False}},
+            "color": {"field": "split", "type": "nominal", "title": None,
+                      "scale": {"domain": ["train", "validation"], "range": ["#1f77b4", "#ff7f0e"]}},
+            "tooltip": [{"field": "epoch", "type": "quantitative"}, {"field": "split", "type": "nominal"},
+                        {"field": "value", "type": "quantitative", "format": ".4f", "title": metric}],
+        },
+    }
 
 
-def epoch_chart(history: Sequence[Epoch], metric: str) -> alt.Chart:
-    """Train and validation ``metric`` ("loss" or "accuracy") per finished epoch."""
-    df = history_frame(history)
-    df = df[df.metric == metric]
-    return alt.Chart(df, title=f"{metric} per epoch").mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
-        color=alt.Color("split:N", scale=SPLIT_COLORS, title=None),
-        tooltip=["epoch:Q", "split:N", alt.Tooltip("value:Q", format=".4f", title=metric)],
-    ).properties(height=260)
+def live_chart(samples: Sequence) -> dict:
+    """Training loss and accuracy sampled every few batches (x: epochs, fractional), as a
+    Vega-Lite spec; ``samples`` are `lab.jobs.Sample`s.
+
+    Example:
+        >>> from lab.jobs.progress import Sample
+        >>> [r["metric"] for r in live_chart([Sample(0.5, 1.2, 0.4)])["data"]["values"]]
+        ['loss', 'accuracy']
+    """
+    rows = [{"epoch": s.epoch, "metric": metric, "value": _finite(getattr(s, metric))}
+            for s in samples for metric in ("loss", "accuracy")]
+    return {
+        "title": "live, every few batches", "height": 260, "data": {"values": rows},
+        "mark": {"type": "line"},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "epoch"},
+            "y": {"field": "value", "type": "quantitative", "title": None},
+            "color": {"field": "metric", "type": "nominal", "title": None},
+            "tooltip": [{"field": "epoch", "type": "quantitative", "format": ".2f"},
+                        {"field": "metric", "type": "nominal"},
+                        {"field": "value", "type": "quantitative", "format": ".4f"}],
+        },
+    }
 
 
-def live_chart(samples: Sequence) -> alt.Chart:
-    """Training loss and accuracy sampled every few batches (x: epochs, fractional);
-    ``samples`` are `lab.jobs.Sample`s."""
-    df = pd.DataFrame([asdict(s) for s in samples], columns=["epoch", "loss", "accuracy"]).melt(
-        "epoch", var_name="metric", value_name="value")
-    return alt.Chart(df, title="live, every few batches").mark_line().encode(
-        x=alt.X("epoch:Q", title="epoch"),
-        y=alt.Y("value:Q", title=None),
-        color=alt.Color("metric:N", title=None),
-        tooltip=[alt.Tooltip("epoch:Q", format=".2f"), "metric", alt.Tooltip("value:Q", format=".4f")],
-    ).properties(height=260)
+def _finite(value) -> float | None:
+    """A number a browser's JSON can carry: NaN and infinities become empty (no point)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def probability_chart(probs, class_names) -> alt.Chart:

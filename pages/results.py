@@ -55,8 +55,8 @@ else:
         history = store.epochs(int(chosen[0]))
         st.caption(f"Run {chosen[0]}, epoch by epoch:")
         c = st.columns(2)
-        c[0].altair_chart(charts.epoch_chart(history, "accuracy"), width="stretch")
-        c[1].altair_chart(charts.epoch_chart(history, "loss"), width="stretch")
+        c[0].vega_lite_chart(charts.epoch_chart(history, "accuracy"), width="stretch")
+        c[1].vega_lite_chart(charts.epoch_chart(history, "loss"), width="stretch")
 if by_id:  # the run chosen under "One run"
     widgets.model_downloads(run, key="results_files", heading=f"Download run {run.id}")
 

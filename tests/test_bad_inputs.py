@@ -421,14 +421,21 @@ def inside_page(key: str, value: int, tab_label: str | None = None) -> Callable[
     return act
 
 
+def leaderboard_as(typed: str) -> AppTest:
+    """The Leaderboard page after typing ``typed`` as the teacher key and pressing Unlock (the
+    caller sets ``LAB_TEACHER_KEY``)."""
+    at = page("leaderboard")
+    at.text_input(key="teacher_key").set_value(typed)
+    at.button(key="teacher_unlock").click().run()
+    return at
+
+
 def challenge_on_page(**numbers) -> Callable[[World], list[str]]:
     """A teacher sets a challenge with these numbers on the Leaderboard page."""
     def act(w: World) -> list[str]:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("LAB_TEACHER_KEY", "k")
-            at = page("leaderboard")
-            at.text_input(key="teacher_key").set_value("k")
-            at.button(key="teacher_unlock").click().run()
+            at = leaderboard_as("k")
             at.text_input(key="challenge_title").set_value("Small")
             for key, value in numbers.items():
                 at.number_input(key=f"challenge_{key}").set_value(value)
@@ -439,10 +446,8 @@ def challenge_on_page(**numbers) -> Callable[[World], list[str]]:
 
 def wrong_teacher_key_on_page(w: World) -> list[str]:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAB_TEACHER_KEY", "right")
-        at = page("leaderboard")
-        at.text_input(key="teacher_key").set_value("guess")
-        at.button(key="teacher_unlock").click().run()
+        mp.setenv("LAB_TEACHER_KEY", "k")
+        at = leaderboard_as("guess")
         return messages(at) + values(at.sidebar.error)
 
 

@@ -466,6 +466,8 @@ def test_a_sweep_the_leaderboard_a_challenge_and_a_reload(page, server):
 
     go(page, "Results", "Results")
     expect(page.get_by_text(re.compile(r"^The settings that differ between these runs: .*learning rate"))).to_be_visible()
+    run = click_a_point(page, charts(page).last, r"\brun\s+(\d+)\b").group(1)
+    expect(page.get_by_text(f"Run {run}, epoch by epoch:", exact=True)).to_be_visible()
     shoot(page, "11-results-many-runs")
 
     go(page, "Leaderboard", "Leaderboard")
@@ -655,25 +657,28 @@ def view(page, name: str) -> None:
     settle(page)
 
 
+def click_a_point(page, chart, pattern: str) -> re.Match:
+    """Hover over ``chart`` until a mark's tooltip matches ``pattern``, click that spot and
+    return the match (charts are drawn on a canvas: the tooltip says what is under the mouse)."""
+    box = chart.bounding_box()
+    tip = page.locator("#vg-tooltip-element")
+    for fy in (0.5, 0.3, 0.7, 0.15, 0.85, 0.4, 0.6, 0.2, 0.8, 0.1, 0.9):
+        for fx in [i / 40 for i in range(1, 40)]:
+            x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+            page.mouse.move(x, y)
+            page.wait_for_timeout(40)
+            if tip.count() and tip.is_visible():
+                found = re.search(pattern, " ".join(tip.inner_text().split()))
+                if found:
+                    page.mouse.click(x, y)
+                    settle(page)
+                    return found
+    raise AssertionError(f"no mark of the chart showed a tooltip matching {pattern!r}")
+
+
 def click_a_confusion_cell(page) -> None:
     """Click a cell of the confusion matrix (found by its tooltip), then see its images."""
-    chart = charts(page).first
-    box = chart.bounding_box()
-    for fx, fy in ((0.55, 0.35), (0.45, 0.55), (0.65, 0.6)):  # inside the grid of cells, off the axes
-        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-        tip = page.locator("#vg-tooltip-element")
-        try:
-            expect(tip).to_be_visible(timeout=5_000)
-        except AssertionError:
-            continue
-        text = " ".join(tip.inner_text().split())
-        cell = re.search(r"true class (\S+) predicted (\S+)", text)
-        if cell:
-            break
-    else:
-        raise AssertionError("no cell of the confusion matrix answered a hover")
-    page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-    settle(page)
+    cell = click_a_point(page, charts(page).first, r"true class (\S+) predicted (\S+)")
     caption = page.get_by_text(re.compile(r"^Click a cell to see its images\. ")).first
     expect(caption).to_contain_text(f"of class {cell.group(1)} were read as {cell.group(2)}")
 

@@ -16,23 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from jobkit import SMALL, wait_until
+
 from lab.jobs import JobManager
 from lab.records import Status, open_store
 from lab.records.sqlite import SQLiteStore
-from lab.spec import LayerSpec, ModelSpec, TrainSpec
+from lab.spec import TrainSpec
 
-SMALL = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
-                            LayerSpec("Dense", units=10, activation="softmax")])
 TRAIN = TrainSpec(dataset="mnist", batch_size=16, epochs=8, train_limit=4000, seed=3)
-
-
-def wait_until(condition, timeout=120.0, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what}: not met in {timeout:.0f} s")
 
 
 @contextlib.contextmanager

@@ -18,6 +18,8 @@ import keras
 import numpy as np
 import pytest
 
+from jobkit import SMALL, wait_until
+
 from lab import data, prepare
 from lab.jobs import JobManager, JobRejected, QueueFull
 from lab.jobs.executors import ThreadExecutor
@@ -26,8 +28,6 @@ from lab.records.sqlite import SQLiteStore as Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = load_presets()
-SMALL = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
-                            LayerSpec("Dense", units=10, activation="softmax")])
 
 
 def settings(**changes) -> TrainSpec:
@@ -49,15 +49,6 @@ def local_manager(tmp_path):
 
 def on_ray(manager) -> bool:
     return manager.executor.where.startswith("on the Ray cluster")
-
-
-def wait_until(condition, timeout=60.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def test_finished_run_is_recorded_with_epochs_test_scores_and_model(manager):
@@ -206,22 +197,22 @@ def test_early_stopping_ends_before_the_planned_epochs(manager):
     assert p.status == "finished" and len(p.history) < 40
 
 
-def test_missing_dataset_is_refused_with_message_and_keeps_records(manager, monkeypatch, tmp_path):
-    done = manager.submit(SMALL, settings(epochs=1), owner="ada")
-    manager.wait(done.id, 120)
+def test_missing_dataset_is_refused_with_message_and_keeps_records(local_manager, monkeypatch, tmp_path):
+    done = local_manager.submit(SMALL, settings(epochs=1), owner="ada")
+    local_manager.wait(done.id, 120)
     monkeypatch.setattr(data, "DEBIAN_ROOT", tmp_path / "none")
     with pytest.raises(JobRejected, match="dataset-fashion-mnist"):
-        manager.submit(SMALL, settings(dataset="fashion_mnist"), owner="ada")
-    assert [r.status for r in manager.store.runs()] == ["finished"]
+        local_manager.submit(SMALL, settings(dataset="fashion_mnist"), owner="ada")
+    assert [r.status for r in local_manager.store.runs()] == ["finished"]
 
 
-def test_impossible_spec_is_rejected_before_anything_is_recorded(manager):
+def test_impossible_spec_is_rejected_before_anything_is_recorded(local_manager):
     bad = ModelSpec("bad", [LayerSpec("Flatten"), LayerSpec("Conv2D"), LayerSpec("Dense", units=10)])
     with pytest.raises(JobRejected, match="Flatten"):
-        manager.submit(bad, settings(), owner="ada")
+        local_manager.submit(bad, settings(), owner="ada")
     with pytest.raises(JobRejected, match="batch size"):
-        manager.submit(SMALL, settings(batch_size=5000), owner="ada")
-    assert manager.store.runs() == []
+        local_manager.submit(SMALL, settings(batch_size=5000), owner="ada")
+    assert local_manager.store.runs() == []
 
 
 CRASHING_SERVER = textwrap.dedent("""
@@ -330,46 +321,46 @@ def test_a_network_at_the_layer_limit_builds_trains_saves_and_continues(local_ma
         local_manager.submit(one_more, settings(epochs=1), owner="ada")
 
 
-def test_a_whole_number_learning_rate_trains(manager):
+def test_a_whole_number_learning_rate_trains(local_manager):
     xor = PRESETS["xor_2_2_1"]
-    job = manager.submit(xor.model, replace(xor.train, learning_rate=1, epochs=20), owner="ada")
-    assert manager.wait(job.id, 120).status == "finished", manager.snapshot(job.id).error
+    job = local_manager.submit(xor.model, replace(xor.train, learning_rate=1, epochs=20), owner="ada")
+    assert local_manager.wait(job.id, 120).status == "finished", local_manager.snapshot(job.id).error
 
 
-def test_a_run_that_blows_up_without_nan_is_explained(manager):
+def test_a_run_that_blows_up_without_nan_is_explained(local_manager):
     """SGD at learning rate 10: the loss explodes but stays a number; the run finishes
     with advice saying why, on the page's view and when read back from the records."""
-    job = manager.submit(PRESETS["workshop_16_16_10"].model,
+    job = local_manager.submit(PRESETS["workshop_16_16_10"].model,
                          settings(optimizer="sgd", learning_rate=10.0, epochs=3, train_limit=2000), owner="ada")
-    p = manager.wait(job.id, 120)
+    p = local_manager.wait(job.id, 120)
     assert p.status == "finished"  # no NaN: Keras's cross-entropy stays finite
     assert p.advice is not None and p.advice.startswith("Training blew up"), (p.history, p.advice)
     assert "Divide it by 10" in p.advice
     assert p.history[-1].accuracy < 0.15
 
 
-def test_delete_removes_the_run_its_files_and_only_for_its_owner_or_a_teacher(manager):
-    job = manager.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p1")
-    manager.wait(job.id, 120)
-    run = manager.store.run(job.id)
-    manager.store.set_tags(job.id, ["keep?"])
-    file = manager.models.locate(run)
+def test_delete_removes_the_run_its_files_and_only_for_its_owner_or_a_teacher(local_manager):
+    job = local_manager.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p1")
+    local_manager.wait(job.id, 120)
+    run = local_manager.store.run(job.id)
+    local_manager.store.set_tags(job.id, ["keep?"])
+    file = local_manager.models.locate(run)
     (file.parent / f"run_{job.id}.extra.npz").write_bytes(b"a file that belongs to the run")
-    other = manager.submit(SMALL, settings(epochs=1), owner="bob", owner_id="p2")
-    manager.wait(other.id, 120)
+    other = local_manager.submit(SMALL, settings(epochs=1), owner="bob", owner_id="p2")
+    local_manager.wait(other.id, 120)
     with pytest.raises(PermissionError, match="Only ada, who started run"):
-        manager.delete(job.id, "p2")
+        local_manager.delete(job.id, "p2")
     with pytest.raises(PermissionError):
-        manager.delete(job.id, "ada")  # the name is not the identity
-    manager.delete(job.id, "p1")
-    assert manager.store.run(job.id) is None and manager.store.epochs(job.id) == []
-    assert job.id not in manager.store.tags() and not file.exists()
+        local_manager.delete(job.id, "ada")  # the name is not the identity
+    local_manager.delete(job.id, "p1")
+    assert local_manager.store.run(job.id) is None and local_manager.store.epochs(job.id) == []
+    assert job.id not in local_manager.store.tags() and not file.exists()
     assert not list(file.parent.glob(f"run_{job.id}.*"))
-    assert manager.models.has_model(manager.store.run(other.id))  # the other run's file stays
-    manager.delete(other.id, "p9", teacher=True)
-    assert manager.store.runs() == []
+    assert local_manager.models.has_model(local_manager.store.run(other.id))  # the other run's file stays
+    local_manager.delete(other.id, "p9", teacher=True)
+    assert local_manager.store.runs() == []
     with pytest.raises(JobRejected, match="There is no run"):
-        manager.delete(other.id, "p2")
+        local_manager.delete(other.id, "p2")
 
 
 def test_a_training_run_cannot_be_deleted_and_a_teacher_may_stop_it(manager):

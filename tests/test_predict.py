@@ -217,3 +217,16 @@ def test_uploads_are_checked_from_the_header_and_shrunk(monkeypatch):
     assert to_input(arr).max() > 0.9
     with pytest.raises(BadImage, match="3,000 x 2,000 pixels"):
         read_upload(_png(big), max_pixels=5_000_000)
+
+
+def test_a_huge_picture_is_refused_from_its_header_without_decoding_a_pixel(monkeypatch):
+    """A few kilobytes that unpack to 144 million pixels: the lab reads the header only."""
+    from PIL import ImageFile
+
+    big = io.BytesIO()
+    Image.new("1", (12_000, 12_000), 0).save(big, format="PNG")
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self.size))
+    with pytest.raises(BadImage, match="12,000 x 12,000 pixels"):
+        read_upload(big.getvalue())
+    assert decoded == []

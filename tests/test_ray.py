@@ -15,6 +15,10 @@ from dataclasses import replace
 import keras
 import pytest
 
+from appkit import page, page_manager, values, version
+from jobkit import SMALL, wait_until
+from pgkit import free_port
+
 from lab.jobs import JobManager, JobRejected, ProgressSnapshot, Sample
 from lab.jobs.executors import ThreadExecutor, Unavailable, from_settings
 from lab.jobs.job import Job
@@ -23,22 +27,9 @@ from lab.jobs.ray_worker import Relay
 from lab.jobs.sink import Outcome
 from lab.records import Epoch, Status
 from lab.records.sqlite import SQLiteStore
-from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
-from appkit import page, page_manager, values, version
-from pgkit import free_port
+from lab.spec import TrainSpec, load_presets
 
-SMALL = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
-                            LayerSpec("Dense", units=10, activation="softmax")])
 LONG = TrainSpec(dataset="mnist", batch_size=16, epochs=200, train_limit=4000, seed=1)
-
-
-def wait_until(condition, timeout=90.0, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what}: not met in {timeout:.0f} s")
 
 
 @pytest.fixture

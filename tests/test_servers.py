@@ -8,10 +8,9 @@ from dataclasses import replace
 
 from lab.jobs import JobManager
 from lab.records import Status, open_store
-from lab.spec import LayerSpec, ModelSpec, TrainSpec
+from jobkit import SMALL
+from lab.spec import TrainSpec
 
-SMALL = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
-                            LayerSpec("Dense", units=10, activation="softmax")])
 LONG = TrainSpec(dataset="mnist", batch_size=16, epochs=200, train_limit=4000, seed=1)
 
 

@@ -94,7 +94,7 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
 def _charts(p) -> None:
     left, right = st.columns(2)
     if p.samples:
-        left.altair_chart(charts.live_chart(p.samples), width="stretch")
+        left.vega_lite_chart(charts.live_chart(p.samples), width="stretch")
     if p.history:
-        right.altair_chart(charts.epoch_chart(p.history, "loss"), width="stretch")
-        left.altair_chart(charts.epoch_chart(p.history, "accuracy"), width="stretch")
+        right.vega_lite_chart(charts.epoch_chart(p.history, "loss"), width="stretch")
+        left.vega_lite_chart(charts.epoch_chart(p.history, "accuracy"), width="stretch")

@@ -1,15 +1,15 @@
 """What every session of this server shares: the job manager, the records, the presets.
 
-Also the one guard that a page runs inside app.py's navigation, and the clean-up Streamlit runs
-after each page without its Keras step (see below).
+Also the one guard that a page runs inside app.py's navigation, the clean-up Streamlit runs
+after each page without its Keras step, and TensorFlow loaded once before anything needs it
+(see below).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-import threading
 
+import keras  # noqa: F401  (see below)
 import streamlit as st
 
 from lab.artifacts import ModelFiles
@@ -46,6 +46,12 @@ try:
     _script_runner._clean_problem_modules = _clean_problem_modules_but_keras
 except (ImportError, AttributeError):  # a Streamlit without that clean-up
     pass
+
+# Keras and TensorFlow are imported above, once, when the server's first page run imports this
+# module (every page does, through app.py; other sessions wait for it to finish). TensorFlow's
+# modules import each other: two threads importing them at the same time (a page and a training
+# thread, say) can deadlock or leave a module half made, as a classroom load test showed.
+# Loading them before any page or job needs them costs the first visitor a few seconds, once.
 
 _VIA_APP = "_via_app"
 
@@ -106,14 +112,3 @@ def presets() -> dict[str, Preset]:
     """The classic networks from ``models/presets``."""
     return load_presets()
 
-
-@st.cache_resource(show_spinner=False)
-def load_tensorflow_in_background() -> threading.Thread:
-    """Start loading Keras and TensorFlow in a thread of its own, once per server, when the
-    first browser arrives: pages that show no model never need them, and the first page that
-    does (Evaluate, Draw, Inside the network) then does not keep its visitor waiting for the
-    seconds the import takes (bench/README.md, a classroom's load)."""
-    thread = threading.Thread(target=importlib.import_module, args=("keras",), name="load-tensorflow",
-                              daemon=True)
-    thread.start()
-    return thread

@@ -36,7 +36,7 @@ from typing import Callable
 from lab import artifacts, data
 from lab.jobs.job import Job
 from lab.jobs.ray_worker import REPORTS, Relay, train
-from lab.jobs.sink import ProgressSink
+from lab.jobs.sink import ModelSaver, ProgressSink
 from lab.settings import VARIABLES, passed_on
 
 POLL_S = 0.1  # how often the server takes reports and checks tasks
@@ -62,7 +62,7 @@ class _Running:
     begun: bool = False
     stop_sent: float | None = None
     cancelled: bool = False
-    save_failed: bool = False
+    saver: ModelSaver | None = None
     pid: int | None = None
     node: str = ""
 
@@ -183,16 +183,12 @@ class RayExecutor:
                     running.begun = running.begun or name == "begin"
                     getattr(running.sink, name)(*args)
 
-    def _save(self, running: _Running, epoch: int, key: str, content: bytes) -> None:
+    @staticmethod
+    def _save(running: _Running, epoch: int, key: str, content: bytes) -> None:
         """A worker's model file, written into this server's models folder."""
-        try:
-            artifacts.write_file(content, running.job.model_file)
-        except OSError as exc:
-            if not running.save_failed:
-                running.save_failed = True
-                running.sink.save_failed(artifacts.save_error(running.job.model_file, exc))
-            return
-        running.sink.saved(epoch, key)
+        if running.saver is None:
+            running.saver = ModelSaver(running.sink, running.job.model_file, key)
+        running.saver(lambda path: artifacts.write_file(content, path), epoch)
 
     def _pass_stops(self) -> None:
         import ray

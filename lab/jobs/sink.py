@@ -8,8 +8,10 @@ a process boundary it is a proxy that forwards the same calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Callable, Protocol
 
+from lab import artifacts
 from lab.jobs.progress import Sample
 from lab.records.types import Epoch, Status
 
@@ -64,3 +66,35 @@ class ProgressSink(Protocol):
 
     def stop_requested(self) -> bool:
         """Whether the job's owner asked it to stop (checked after every batch)."""
+
+
+class ModelSaver:
+    """Writes one job's model file and tells its sink: ``saved``, or, the first time the
+    folder refuses it, ``save_failed`` with what to do (training goes on either way).
+
+    Example:
+        >>> class Told:
+        ...     def saved(self, epoch, key): print("saved", epoch, key)
+        ...     def save_failed(self, message): print(message[:28])
+        >>> save = ModelSaver(Told(), "/srv/lab/trained/run_3.keras", "run_3.keras")
+        >>> save(lambda path: None, 1)
+        saved 1 run_3.keras
+        >>> def refuse(path): raise PermissionError(13, "Permission denied")
+        >>> save(refuse, 2); save(refuse, 3)
+        The model could not be saved
+    """
+
+    def __init__(self, sink: ProgressSink, path: Path | str, key: str):
+        self.sink, self.path, self.key = sink, Path(path), key
+        self.failed = False
+
+    def __call__(self, write: Callable[[Path], None], epoch: int) -> None:
+        """``write(path)`` the file that holds the weights after ``epoch``, and report it."""
+        try:
+            write(self.path)
+        except OSError as exc:
+            if not self.failed:
+                self.failed = True
+                self.sink.save_failed(artifacts.save_error(self.path, exc))
+            return
+        self.sink.saved(epoch, self.key)

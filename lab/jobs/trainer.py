@@ -18,7 +18,7 @@ from lab.device import device_name
 from lab.jobs.callbacks import (Checkpoint, KeepBest, RecordEpochs, ReportProgress, StopOnNaN,
                                 StopOnRequest)
 from lab.jobs.job import Job, JobRejected
-from lab.jobs.sink import Outcome, ProgressSink
+from lab.jobs.sink import ModelSaver, Outcome, ProgressSink
 from lab.records import Status
 from lab.summary import validate
 
@@ -44,7 +44,7 @@ class Trainer:
 
     def __init__(self, job: Job, sink: ProgressSink, load=data.load):
         self.job, self.sink, self.load = job, sink, load  # load: dataset name -> lab.data.Dataset
-        self.save_failed = False
+        self.saver = ModelSaver(sink, job.model_file, job.model_key)
 
     def run(self) -> Outcome:
         """Train, test and save; returns (and reports) how it ended. With ``cpu_only`` the
@@ -107,13 +107,6 @@ class Trainer:
             raise JobRejected(f"Run {job.id} cannot be continued: {artifacts.load_error(exc)}") from exc
 
     def _save(self, net, epoch: int) -> None:
-        """Write the model file; a folder that cannot take it is reported once (`save_failed`)
-        and training goes on: its epochs and test figures are still recorded."""
-        try:
-            artifacts.write_model(net, self.job.model_file)
-        except OSError as exc:
-            if not self.save_failed:
-                self.save_failed = True
-                self.sink.save_failed(artifacts.save_error(self.job.model_file, exc))
-            return
-        self.sink.saved(epoch, self.job.model_key)
+        """Write the model file; a folder that cannot take it is reported once and training
+        goes on: its epochs and test figures are still recorded (`ModelSaver`)."""
+        self.saver(lambda path: artifacts.write_model(net, path), epoch)
