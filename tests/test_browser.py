@@ -660,6 +660,8 @@ def view(page, name: str) -> None:
 def click_a_point(page, chart, pattern: str) -> re.Match:
     """Hover over ``chart`` until a mark's tooltip matches ``pattern``, click that spot and
     return the match (charts are drawn on a canvas: the tooltip says what is under the mouse)."""
+    chart.scroll_into_view_if_needed()  # the mouse reaches only what is in the window
+    page.wait_for_timeout(300)
     box = chart.bounding_box()
     tip = page.locator("#vg-tooltip-element")
     for fy in (0.5, 0.3, 0.7, 0.15, 0.85, 0.4, 0.6, 0.2, 0.8, 0.1, 0.9):
