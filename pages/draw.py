@@ -24,9 +24,10 @@ c = st.columns([3, 2])
 with c[0]:
     run = widgets.run_picker("Model", runs, key="draw_model")
 others = [r for r in runs if r.id != run.id and r.dataset == run.dataset]
-compare = c[1].toggle("Compare with a second model", key="draw_compare", disabled=not others,
-                      help="Both networks read the same drawing." if others else "No other model of this dataset.")
-second = widgets.run_picker("Second model", others, key="draw_model_b") if compare and others else None
+with c[1]:  # beside the first model, not a new row: the canvas below keeps its place, and its drawing
+    compare = st.toggle("Compare with a second model", key="draw_compare", disabled=not others,
+                        help="Both networks read the same drawing." if others else "No other model of this dataset.")
+    second = widgets.run_picker("Second model", others, key="draw_model_b") if compare and others else None
 class_names = data.DATASETS[run.dataset].class_names
 
 left, mid, right = st.columns([1.2, 0.8, 1.6])

@@ -342,6 +342,18 @@ def test_results_lists_the_runs(page):
     shoot(page, "7-results")
 
 
+def canvas_ink(page) -> int:
+    """How many light pixels the drawing canvas shows."""
+    canvases = page.locator("[data-testid='stBidiComponentIsolated'] canvas")  # inside a shadow root
+    return canvases.evaluate_all("""cs => {
+        let n = 0;
+        for (const c of cs) {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 128 && d[i + 3] > 128) n++;
+        }
+        return n; }""")
+
+
 def test_draw_a_digit(page):
     needs("continued")
     go(page, "Draw", "Draw and predict")
@@ -382,6 +394,8 @@ def test_draw_a_digit(page):
     settle(page)
     expect(page.locator("[data-testid='stMetric']", has_text=re.compile(r"^Run \d+ reads"))).to_have_count(2)
     expect(charts(page)).to_have_count(2)  # both runs' probabilities for the same drawing
+    ink = canvas_ink(page)
+    assert ink > 100, f"the canvas shows {ink} light pixels: the drawing vanished from view"
     shoot(page, "8-draw-uncentred-two-models")
     page.get_by_text("Compare with a second model", exact=True).click()
     settle(page)
