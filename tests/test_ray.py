@@ -22,7 +22,8 @@ from pgkit import free_port
 from lab.jobs import JobManager, JobRejected, ProgressSnapshot, Sample
 from lab.jobs.executors import ThreadExecutor, Unavailable, from_settings
 from lab.jobs.job import Job
-from lab.jobs.ray_executor import RayExecutor, RayUnavailable
+from lab.jobs.ray_cluster import RayUnavailable
+from lab.jobs.ray_executor import RayExecutor
 from lab.jobs.ray_worker import Relay
 from lab.jobs.sink import Outcome
 from lab.records import Epoch, Status

@@ -4,7 +4,8 @@
 
 - `job`: the plain-data `Job` and why one can be refused;
 - `queue`: admission and order, no threads;
-- `executors`: what runs a job (worker threads now);
+- `executors`: what runs a job (worker threads; `ray_executor`, `ray_worker` and
+  `ray_cluster` for a Ray cluster);
 - `trainer`: one job -> one Keras ``fit``;
 - `callbacks`: the Keras callbacks of a job, one idea each;
 - `sink`: what a trainer reports to; `recorder`: the server's end of it;

@@ -90,7 +90,8 @@ def from_settings() -> Executor:
     s = settings()
     if not s.ray_address:
         return ThreadExecutor()
-    from lab.jobs.ray_executor import RayExecutor, RayUnavailable
+    from lab.jobs.ray_cluster import RayUnavailable
+    from lab.jobs.ray_executor import RayExecutor
 
     try:
         return RayExecutor(s.ray_address, s.ray_cpus, s.ray_gpus)

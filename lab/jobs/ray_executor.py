@@ -26,7 +26,6 @@ Known traps, handled here and in `lab.jobs.ray_worker`:
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -35,20 +34,12 @@ from typing import Callable
 
 from lab import artifacts, data
 from lab.jobs.job import Job
+from lab.jobs.ray_cluster import connect, describe, first_line
 from lab.jobs.ray_worker import REPORTS, Relay, train
 from lab.jobs.sink import ModelSaver, ProgressSink
-from lab.settings import VARIABLES, passed_on
 
 POLL_S = 0.1  # how often the server takes reports and checks tasks
 STOP_GRACE_S = 20.0  # seconds a running job may take to honour Stop before its task is cancelled
-CONNECT_TIMEOUT_S = 5.0
-LAB_PACKAGE = Path(__file__).resolve().parents[1]
-# What a worker's checks need from the server's settings (never passwords or keys).
-WORKER_VARIABLES = tuple(v.name for v in VARIABLES if v.field.startswith("max_")) + ("LAB_OFFLINE",)
-
-
-class RayUnavailable(RuntimeError):
-    """The Ray cluster cannot be used; the message says why and what to do."""
 
 
 @dataclass
@@ -82,14 +73,14 @@ class RayExecutor:
         stop_grace_s: seconds a running job has to honour Stop before its task is cancelled.
 
     Raises:
-        RayUnavailable: Ray is not installed, the cluster cannot be reached, or no node
-            has the CPUs or GPUs a job would ask for.
+        lab.jobs.ray_cluster.RayUnavailable: Ray is not installed, the cluster cannot be
+            reached, or no node has the CPUs or GPUs a job would ask for.
     """
 
     def __init__(self, address: str, cpus: int = 1, gpus: float = 0.0, stop_grace_s: float = STOP_GRACE_S):
         self.address, self.cpus, self.gpus, self.stop_grace_s = address, int(cpus), float(gpus), stop_grace_s
         ray = connect(address)
-        self.where = f"on the Ray cluster at {address}: {_room(ray, self.cpus, self.gpus, address)}"
+        self.where = f"on the Ray cluster at {address}: {describe(ray, self.cpus, self.gpus, address)}"
         self.warning, self.problem = None, None
         self._cpu_task = ray.remote(max_retries=0)(train)
         self._gpu_task = ray.remote(max_retries=0, max_calls=1)(train)  # a process of its own per GPU job
@@ -132,7 +123,7 @@ class RayExecutor:
                 self._tick()
             except Exception as exc:  # the relay or the cluster went away: running jobs are lost
                 self._lose_all(f"The lab lost contact with the Ray cluster at {self.address} "
-                               f"({_first_line(exc)}).")
+                               f"({first_line(exc)}).")
 
     def _tick(self) -> None:
         import ray
@@ -164,7 +155,7 @@ class RayExecutor:
             running.ref = task.options(num_cpus=self.cpus, num_gpus=gpus, name=f"lab-run-{job.id}").remote(
                 job, self._data[job.train.dataset], resume, self.relay, self.cpus, gpus)
         except Exception as exc:  # the data, the model file or the cluster
-            running.sink.fail(f"The run could not be sent to the Ray cluster: {_first_line(exc)}")
+            running.sink.fail(f"The run could not be sent to the Ray cluster: {first_line(exc)}")
             running.done(job.id)
             return
         self._running[job.id] = running
@@ -221,10 +212,10 @@ class RayExecutor:
                                        f"{self.stop_grace_s:g} s, so its task was cancelled. The epochs "
                                        "saved so far are kept.")
             elif isinstance(exc, ray.exceptions.RayTaskError):  # the lab's code failed on the worker
-                running.sink.fail(f"The Ray worker could not run this job: {_first_line(exc.cause or exc)}")
+                running.sink.fail(f"The Ray worker could not run this job: {first_line(exc.cause or exc)}")
             else:  # the worker process or its node died
                 running.sink.lost(f"The Ray worker training this run ({running.worker}) stopped: "
-                                  f"{_first_line(exc)} Its epochs up to the last saved one are kept: "
+                                  f"{first_line(exc)} Its epochs up to the last saved one are kept: "
                                   "continue it from the Train page.")
         finally:
             self._running.pop(job.id, None)
@@ -257,66 +248,3 @@ class RayExecutor:
         relay = self._relay_class.options(num_cpus=0, resources={"node:__internal_head__": 0.001}).remote()
         ray.get(relay.ping.remote(), timeout=120)
         return relay
-
-
-def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S):
-    """Connect this process to the Ray cluster at ``address``; returns the ``ray`` module.
-
-    The lab's own code goes with every job (Ray's ``py_modules``), so workers need
-    only the packages of requirements.txt and requirements-cluster.txt.
-
-    Raises:
-        RayUnavailable: Ray is missing, the address is malformed, or nothing answers there.
-    """
-    try:
-        import ray
-    except ImportError:
-        raise RayUnavailable("LAB_RAY_ADDRESS is set, but Ray is not installed here: "
-                             "pip install -r requirements-cluster.txt") from None
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise RayUnavailable(f"LAB_RAY_ADDRESS is '{address}', but it must be the head node's HOST:PORT, "
-                             "as `ray start --head` prints it (for example 10.0.0.5:6379).")
-    try:  # a quick look first: ray.init itself waits minutes for an address where nothing answers
-        socket.create_connection((host, int(port)), timeout=timeout_s).close()
-    except OSError as exc:
-        raise RayUnavailable(f"The Ray cluster at {address} cannot be reached ({exc.strerror or exc}). "
-                             f"Start its head there with `ray start --head --port={port}`, or correct "
-                             "LAB_RAY_ADDRESS.") from None
-    if ray.is_initialized():  # one cluster per process: this one, or the one it replaces
-        if ray.get_runtime_context().gcs_address == address:
-            return ray
-        ray.shutdown()
-    env = passed_on(WORKER_VARIABLES)
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    try:
-        ray.init(address=address, namespace="lab", log_to_driver=False,
-                 runtime_env={"py_modules": [str(LAB_PACKAGE)], "excludes": ["__pycache__"], "env_vars": env})
-    except Exception as exc:
-        raise RayUnavailable(f"Ray could not join the cluster at {address}: {_first_line(exc)}") from None
-    return ray
-
-
-def _room(ray, cpus: int, gpus: float, address: str) -> str:
-    """The cluster in words; RayUnavailable when no node could take a job."""
-    nodes = [n for n in ray.nodes() if n.get("Alive")]
-    most_cpus = max((n["Resources"].get("CPU", 0) for n in nodes), default=0)
-    most_gpus = max((n["Resources"].get("GPU", 0) for n in nodes), default=0)
-    total = ray.cluster_resources()
-    found = (f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}, {total.get('CPU', 0):g} CPUs, "
-             f"{total.get('GPU', 0):g} GPUs")
-    if gpus > most_gpus:
-        raise RayUnavailable(f"LAB_RAY_GPUS asks for {gpus:g} GPU per run, but no node of the Ray cluster at "
-                             f"{address} has that many ({found}). Set LAB_RAY_GPUS=0 to train on CPUs, or "
-                             f"join a node with a GPU: ray start --address={address} --num-gpus=1")
-    if cpus > most_cpus:
-        raise RayUnavailable(f"LAB_RAY_CPUS asks for {cpus} CPUs per run, but no node of the Ray cluster at "
-                             f"{address} has that many ({found}). Lower LAB_RAY_CPUS to {most_cpus:g} or "
-                             "join a bigger node.")
-    gpu_words = f" and {gpus:g} GPU" if gpus else ""
-    return f"{found}; each run asks for {cpus} CPU{'s' if cpus != 1 else ''}{gpu_words}."
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
