@@ -20,13 +20,20 @@ def has_gpu() -> bool:
     return bool(gpu_names())
 
 
-def cpu_name() -> str:
-    """``"CPU (N cores)"``."""
-    return f"CPU ({os.cpu_count()} cores)"
+def cpu_name(cores: int | None = None) -> str:
+    """``"CPU (N cores)"``, or ``"CPU (k of N cores)"`` when the work was given ``cores`` of
+    the machine's N (a Ray task asks for some of its node's cores).
+
+    Example:
+        >>> cpu_name(os.cpu_count()) == cpu_name()
+        True
+    """
+    n = os.cpu_count()
+    return f"CPU ({cores} of {n} cores)" if cores and cores < n else f"CPU ({n} cores)"
 
 
-def device_name(cpu_only: bool = False) -> str:
+def device_name(cpu_only: bool = False, cores: int | None = None) -> str:
     """``"GPU: <name>"`` when TensorFlow sees a GPU (and ``cpu_only`` is not asked), else
-    ``"CPU (N cores)"``."""
+    `cpu_name` (``cores``: how many of the machine's cores the work was given)."""
     gpus = gpu_names()
-    return f"GPU: {gpus[0]}" if gpus and not cpu_only else cpu_name()
+    return f"GPU: {gpus[0]}" if gpus and not cpu_only else cpu_name(cores)

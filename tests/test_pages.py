@@ -551,7 +551,7 @@ def test_where_a_gpu_is_present_train_offers_the_cpu_instead(monkeypatch):
     from lab import device
 
     monkeypatch.setattr(device, "has_gpu", lambda: True)
-    monkeypatch.setattr(device, "device_name", lambda cpu_only=False: device.cpu_name() if cpu_only else "GPU: Lab test")
+    monkeypatch.setattr(device, "device_name", lambda cpu_only=False, cores=None: device.cpu_name() if cpu_only else "GPU: Lab test")
     at = page("train")
     v = version(at)
     box = at.checkbox(key=f"train_cpu_{v}")

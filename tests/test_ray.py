@@ -67,7 +67,8 @@ def test_a_run_on_ray_saves_its_model_where_the_server_reads_it(manager, ray_clu
     p = manager.wait(job.id, 180)
     assert p.status == Status.FINISHED, p.error
     run = manager.store.run(job.id)
-    assert "Ray node" in run.device and run.saved_epoch == 2
+    assert run.device.startswith(f"CPU (1 of {os.cpu_count()} cores), Ray node ")  # the one core it asked for
+    assert run.saved_epoch == 2
     net = keras.models.load_model(manager.models.locate(run))  # the server's file, for Draw and Evaluate
     assert net.count_params() == run.params
     assert manager.executor.where.startswith(f"on the Ray cluster at {ray_cluster}: 2 nodes, 2 CPUs")

@@ -187,7 +187,7 @@ def train(job, dataset, resume: bytes | None, relay, cpus: int, gpus: float) -> 
             (folder / "resume.keras").write_bytes(resume)
             local = replace(local, resume_from=str(folder / "resume.keras"))
         try:
-            Trainer(local, sink, load=lambda name: dataset).run()
+            Trainer(local, sink, load=lambda name: dataset, cores=int(cpus)).run()
         except Exception as exc:  # the run is recorded as failed (or left as it was) with the reason
             sink.fail(str(exc))
     finally:

@@ -42,8 +42,9 @@ class JobCallbacks:
 class Trainer:
     """Does the work of one job, reporting to ``sink``."""
 
-    def __init__(self, job: Job, sink: ProgressSink, load=data.load):
+    def __init__(self, job: Job, sink: ProgressSink, load=data.load, cores: int | None = None):
         self.job, self.sink, self.load = job, sink, load  # load: dataset name -> lab.data.Dataset
+        self.cores = cores  # the CPU cores this job was given, when not the whole machine's
         self.saver = ModelSaver(sink, job.model_file, job.model_key)
 
     def run(self) -> Outcome:
@@ -59,7 +60,7 @@ class Trainer:
     def _run(self) -> Outcome:
         job, train, sink = self.job, self.job.train, self.sink
         t0 = time.perf_counter()
-        sink.begin(device_name(train.cpu_only))
+        sink.begin(device_name(train.cpu_only, self.cores))
         sink.phase("Loading data")
         keras.utils.set_random_seed(train.seed + job.initial_epoch)  # in this thread: Keras seeds per thread
         ds = self.load(train.dataset)
