@@ -375,3 +375,24 @@ def test_a_training_run_cannot_be_deleted_and_a_teacher_may_stop_it(manager):
     assert manager.wait(job.id, 60).status == "stopped"
     manager.delete(job.id, "p1")
     assert manager.store.run(job.id) is None
+
+
+def test_a_run_whose_records_cannot_be_written_fails_alone(tmp_path, executor, monkeypatch):
+    manager = JobManager(Store(tmp_path / "runs.sqlite"), max_running=2, model_dir=tmp_path / "trained",
+                         executor=executor)
+    broken, add_epoch = set(), manager.store.add_epoch
+
+    def locked_for_some(run_id, row):
+        if run_id in broken:
+            raise RuntimeError("database is locked")
+        return add_epoch(run_id, row)
+
+    monkeypatch.setattr(manager.store, "add_epoch", locked_for_some)
+    a = manager.submit(SMALL, settings(epochs=3), owner="ada")
+    broken.add(a.id)
+    b = manager.submit(SMALL, settings(epochs=3), owner="bob")
+    pa, pb = manager.wait(a.id, 180), manager.wait(b.id, 180)
+    assert pa.status == "failed" and "database is locked" in (pa.error or "")
+    assert manager.store.run(a.id).status == "failed"
+    assert pb.status == "finished", pb.error  # the other run trained on and was recorded
+    assert [e.epoch for e in manager.store.epochs(b.id)] == [1, 2, 3]

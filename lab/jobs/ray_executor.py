@@ -26,6 +26,7 @@ Known traps, handled here and in `lab.jobs.ray_worker`:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from lab.jobs.ray_cluster import connect, describe, first_line
 from lab.jobs.ray_worker import REPORTS, Relay, train
 from lab.jobs.sink import ModelSaver, ProgressSink
 
+log = logging.getLogger(__name__)
 POLL_S = 0.1  # how often the server takes reports and checks tasks
 STOP_GRACE_S = 20.0  # seconds a running job may take to honour Stop before its task is cancelled
 
@@ -155,8 +157,8 @@ class RayExecutor:
             running.ref = task.options(num_cpus=self.cpus, num_gpus=gpus, name=f"lab-run-{job.id}").remote(
                 job, self._data[job.train.dataset], resume, self.relay, self.cpus, gpus)
         except Exception as exc:  # the data, the model file or the cluster
-            running.sink.fail(f"The run could not be sent to the Ray cluster: {first_line(exc)}")
-            running.done(job.id)
+            self._let_go(running, lambda: running.sink.fail(
+                f"The run could not be sent to the Ray cluster: {first_line(exc)}"))
             return
         self._running[job.id] = running
 
@@ -165,14 +167,19 @@ class RayExecutor:
             running = self._running.get(job_id)
             if running is None:
                 continue
-            for name, *args in items:
-                if name == "worker":
-                    running.pid, running.node = args
-                elif name == "saved":
-                    self._save(running, *args)
-                elif name in REPORTS:
-                    running.begun = running.begun or name == "begin"
-                    getattr(running.sink, name)(*args)
+            try:
+                for name, *args in items:
+                    if name == "worker":
+                        running.pid, running.node = args
+                    elif name == "saved":
+                        self._save(running, *args)
+                    elif name in REPORTS:
+                        running.begun = running.begun or name == "begin"
+                        getattr(running.sink, name)(*args)
+            except Exception as exc:  # its records cannot be written: this run fails, the others go on
+                self._cancel(running)
+                self._let_go(running, lambda: running.sink.fail(
+                    f"The run's progress could not be recorded ({first_line(exc)}), so it was stopped."))
 
     @staticmethod
     def _save(running: _Running, epoch: int, key: str, content: bytes) -> None:
@@ -199,9 +206,11 @@ class RayExecutor:
                 ray.cancel(running.ref, force=True)
 
     def _end(self, running: _Running) -> None:
+        self._let_go(running, lambda: self._report_end(running))
+
+    def _report_end(self, running: _Running) -> None:
         import ray
 
-        job = running.job
         try:
             ray.get(running.ref)
         except Exception as exc:
@@ -217,24 +226,41 @@ class RayExecutor:
                 running.sink.lost(f"The Ray worker training this run ({running.worker}) stopped: "
                                   f"{first_line(exc)} Its epochs up to the last saved one are kept: "
                                   "continue it from the Train page.")
+
+    def _let_go(self, running: _Running, last_report: Callable[[], None]) -> None:
+        """The watcher is done with ``running``: ``last_report`` says how it ended, and
+        whatever it raises (its records cannot be written) stops neither the watcher nor
+        the other runs; the job manager hears the job is done in any case."""
+        try:
+            last_report()
+        except Exception as exc:
+            log.warning("run %s: its ending could not be recorded: %s", running.job.id, first_line(exc))
         finally:
-            self._running.pop(job.id, None)
-            self.relay.forget.remote(job.id)
-            running.done(job.id)
+            if self._running.pop(running.job.id, None) is not None:
+                try:
+                    self.relay.forget.remote(running.job.id)
+                except Exception:  # the relay is gone with the cluster: nothing to forget
+                    pass
+            running.done(running.job.id)
+
+    @staticmethod
+    def _cancel(running: _Running) -> None:
+        """Force the run's task off the cluster (nothing to do when it never got there)."""
+        import ray
+
+        try:
+            if running.ref is not None and ray.is_initialized():  # else Ray would start a cluster of its own
+                ray.cancel(running.ref, force=True)
+        except Exception:  # the cluster is gone: nothing left to cancel
+            pass
 
     def _lose_all(self, message: str) -> None:
         import ray
 
         connected = ray.is_initialized()  # never call Ray otherwise: it would start a cluster of its own
         for running in list(self._running.values()):
-            self._running.pop(running.job.id, None)
-            try:
-                if connected:
-                    ray.cancel(running.ref, force=True)
-            except Exception:  # the cluster is gone: nothing left to cancel
-                pass
-            running.sink.lost(message)
-            running.done(running.job.id)
+            self._cancel(running)
+            self._let_go(running, lambda: running.sink.lost(message))
         try:
             if connected:
                 self.relay = self._new_relay()
