@@ -566,3 +566,16 @@ def test_where_a_gpu_is_present_train_offers_the_cpu_instead(monkeypatch):
     assert page_manager().wait(run_id, timeout=120).status == "finished"
     run = Store().run(run_id)
     assert json.loads(run.train_json)["cpu_only"] is True and run.device.startswith("CPU")
+
+
+def test_train_watches_an_uploaded_run_which_has_no_test_loss_or_times():
+    """An uploaded model is recorded with its test accuracy only; Train picks the newest run
+    to watch, so everyone opening Train after an upload sees it."""
+    run_id = seed_run(test_loss=None, duration_s=None, device=None, epochs_done=0, test_acc=0.91,
+                      origin="uploaded", message="Uploaded by ada as net.keras.")
+    at = page("train")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="train_watch").value == run_id
+    shown = {m.label: m.value for m in at.metric}
+    assert shown == {"Test accuracy": "91.00%", "Test loss": "—", "Total time": "—", "Per epoch": "—"}
+    assert not any("Trained on" in c for c in values(at.caption))

@@ -80,13 +80,13 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
             st.warning(p.advice)
         _charts(p)
         if p.test_acc is not None and not view.live:
-            n = max(len(p.history), 1)
-            c = st.columns(4)
-            c[0].metric("Test accuracy", f"{p.test_acc:.2%}")
-            c[1].metric("Test loss", f"{p.test_loss:.4f}")
-            c[2].metric("Total time", f"{p.seconds:.1f} s")
-            c[3].metric("Per epoch", f"{sum(h.seconds or 0 for h in p.history) / n:.1f} s")
-            st.caption(f"Trained on {p.device or 'an unknown device'}.")
+            per_epoch = sum(h.seconds or 0 for h in p.history) / len(p.history) if p.history else None
+            figures = {"Test accuracy": (p.test_acc, "{:.2%}"), "Test loss": (p.test_loss, "{:.4f}"),
+                       "Total time": (p.seconds, "{:.1f} s"), "Per epoch": (per_epoch, "{:.1f} s")}
+            for column, (label, (value, form)) in zip(st.columns(4), figures.items()):
+                column.metric(label, "—" if value is None else form.format(value))  # an uploaded run has no times
+            if p.device:
+                st.caption(escape(f"Trained on {p.device}."))
 
     panel()
 

@@ -40,7 +40,7 @@ class ProgressSnapshot:
     test_acc: float | None = None
     error: str | None = None
     device: str | None = None
-    seconds: float = 0.0
+    seconds: float | None = 0.0  # None: not known (a run recorded from an uploaded file)
     message: str = ""
     started_at: float | None = None
     ended_at: float | None = None
