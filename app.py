@@ -28,7 +28,10 @@ PAGES = {
 }
 
 if links.projector():  # the leaderboard alone, for a projector: no sidebar, no sign-in
-    st.navigation([LEADERBOARD], position="hidden").run()
+    page = st.navigation(PAGES, position="hidden")  # every address stays known: no "Page not found"
+    if page.url_path != LEADERBOARD.url_path:
+        st.switch_page(LEADERBOARD, query_params=st.query_params.to_dict())
+    page.run()
     st.stop()
 navigation = st.navigation(PAGES)
 with st.sidebar:

@@ -49,7 +49,8 @@ def _big(table, dataset: str) -> str:
         f"<td>{int(r['parameters'] or 0):,}</td><td>{html.escape(str(r['network']))}</td></tr>"
         for i, r in enumerate(table.to_dict("records"), start=1))
     return (f"<div style='font-size:2.2rem;line-height:1.4'><h1>{html.escape(DATASETS[dataset].title)}</h1>"
-            "<table style='width:100%'><tr><th>#</th><th>who</th><th>test accuracy</th><th>parameters</th>"
+            "<style>.lab-big td,.lab-big th{padding:0 1.2em 0 0;text-align:left}</style>"
+            "<table class='lab-big' style='width:100%'><tr><th>#</th><th>who</th><th>test accuracy</th><th>parameters</th>"
             f"<th>network</th></tr>{cells}</table></div>")
 
 
