@@ -71,11 +71,11 @@ def change_chart(frame: pd.DataFrame, names: tuple[str, str]) -> alt.Chart:
     ``names[0]`` (``frame`` from `lab.evaluate.compare`)."""
     return alt.Chart(frame, title=f"{names[1]} against {names[0]}, per class").mark_bar().encode(
         x=alt.X("class:N", sort=list(frame["class"]), title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("change (points):Q", title="change in accuracy (percentage points)"),
+        y=alt.Y("change (points):Q", title="change (percentage points)"),
         color=alt.Color("verdict:N", scale=VERDICT_COLORS, title=None),
         tooltip=["class", alt.Tooltip(f"accuracy {names[0]}:Q", format=".2%"),
                  alt.Tooltip(f"accuracy {names[1]}:Q", format=".2%"), "change (points)", "verdict"],
-    ).properties(height=240)
+    ).properties(height=320)  # Streamlit fits title, axes and bars into this height
 
 
 def shift_chart(frame: pd.DataFrame, direction: str) -> alt.Chart:
@@ -83,9 +83,9 @@ def shift_chart(frame: pd.DataFrame, direction: str) -> alt.Chart:
     return alt.Chart(frame, title=f"test accuracy of images moved {direction}").mark_line(point=True).encode(
         x=alt.X("shift:Q", title="pixels moved", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="test accuracy"),
-        color=alt.Color("run:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
+        color=alt.Color("run:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
         tooltip=["run", "shift", alt.Tooltip("accuracy:Q", format=".2%")],
-    ).properties(height=320)
+    ).properties(height=420)  # Streamlit fits title, legend, axes and lines into this height
 
 
 def tile(image: np.ndarray, right: bool | None = None, zoom: int = 4) -> np.ndarray:

@@ -67,7 +67,7 @@ def share_chart(table: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(bars, counts).properties(height=300)
 
 
-def strip_chart(values, title: str, signed: bool = False, height: int = 40) -> alt.Chart:
+def strip_chart(values, title: str, signed: bool = False, height: int = 120) -> alt.Chart:
     """One layer's values as a row of coloured cells, one per value (its number on hover).
 
     Args:
@@ -75,14 +75,15 @@ def strip_chart(values, title: str, signed: bool = False, height: int = 40) -> a
         title: the chart's title.
         signed: colour 0 white, negatives blue and positives red (sums before an activation);
             otherwise 0 is light and large values dark (pixels, relu outputs, probabilities).
-        height: in pixels.
+        height: of the whole chart in pixels, its title and axis included (Streamlit fits a chart
+            into its height; at 40 the cells had no room left).
 
     Example:
         >>> strip_chart(np.array([0.0, 0.5, 1.0]), "three").data.to_dict("records")[1]
-        {'index': 1, 'end': 2, 'value': 0.5}
+        {'index': 1, 'end': 2, 'value': 0.5, 'row': 0}
     """
     v = np.asarray(values, dtype=np.float64).ravel()
-    df = pd.DataFrame({"index": np.arange(len(v)), "end": np.arange(1, len(v) + 1), "value": v})
+    df = pd.DataFrame({"index": np.arange(len(v)), "end": np.arange(1, len(v) + 1), "value": v, "row": 0})
     if signed:
         top = float(np.max(np.abs(v))) or 1.0
         scale = alt.Scale(scheme="redblue", domain=[-top, top], reverse=True)
@@ -92,6 +93,7 @@ def strip_chart(values, title: str, signed: bool = False, height: int = 40) -> a
         x=alt.X("index:Q", title=None, scale=alt.Scale(domain=[0, len(v)], nice=False),
                 axis=alt.Axis(format="d", tickMinStep=1)),
         x2="end:Q",
+        y=alt.Y("row:N", axis=None),  # one band the chart's height: a rect without y is drawn 0 px tall
         color=alt.Color("value:Q", scale=scale, legend=None),
         tooltip=[alt.Tooltip("index:Q", title="number"), alt.Tooltip("value:Q", format=".4f")],
     ).properties(height=height)

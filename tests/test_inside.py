@@ -95,3 +95,13 @@ def test_spec_kinds_read_from_a_record():
     assert not inside.dense_only('{"layers": [{"kind": "Conv2D"}, {"kind": "Flatten"}, {"kind": "Dense"}]}')
     assert not inside.dense_only('{"layers": [{"kind": "Dense"}]}')  # XOR: no Flatten
     assert not inside.dense_only("{broken")
+
+
+def test_a_strip_of_values_has_room_for_its_cells():
+    """Streamlit fits a chart, title and axis included, into its height: the strip's cells
+    span one band of it (a rect without y was drawn 0 px tall, leaving only the title)."""
+    from lab.inside_charts import strip_chart
+
+    spec = strip_chart(np.arange(16.0), "16 activations of layer 2").to_dict()
+    assert spec["mark"]["type"] == "rect" and spec["encoding"]["y"] == {"field": "row", "type": "nominal", "axis": None}
+    assert spec["height"] >= 100  # title (~30 px) and axis (~25 px) leave the cells ~40 px
