@@ -20,7 +20,7 @@ def show(me: Person) -> None:
              "halving the map. Below, every map of every Conv2D and pooling layer for one image "
              "(each layer's maps share one brightness scale: black is 0, white its largest value).")
     run = inside_inputs.pick("Network", "cnn_run", lambda r: "Conv2D" in inside_inputs.kinds(r),
-                             "No runs yet: train a CNN (for example the Conv 32-64-64 preset) on the Train page.")
+                             "train a CNN (for example the Conv 32-64-64 preset) on the Train page.")
     if run is None:
         return
     opened = inside_inputs.opened(run, feature_maps.check, feature_maps.NoMaps, key="cnn")

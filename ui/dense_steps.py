@@ -19,8 +19,8 @@ def show(me: Person) -> None:
              "layer gives one score per class, and softmax turns the scores into probabilities. Every "
              "value below is computed by hand (NumPy) from the model's own weights.")
     run = inside_inputs.pick("Network", "dense_run", lambda r: inside.dense_only(r.spec_json),
-                             "No runs yet: train a dense network (for example the workshop 16-16-10) on "
-                             "the Train page.")
+                             "train a dense network (for example the workshop 16-16-10) on the Train "
+                             "page.")
     if run is None:
         return
     opened = inside_inputs.opened(run, inside.check, inside.InsideError, key="dense", say=st.warning)

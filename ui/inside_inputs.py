@@ -27,15 +27,20 @@ def describe(run: RunRecord) -> str:
     return f"{widgets.run_label(run)}{status}"
 
 
-def pick(label: str, key: str, fits: Callable[[RunRecord], bool], empty: str) -> RunRecord | None:
+def pick(label: str, key: str, fits: Callable[[RunRecord], bool], hint: str) -> RunRecord | None:
     """A select box over every recorded run, the ones ``fits`` accepts first (newest first in
-    each group); None, with the ``empty`` message, when there are no runs at all."""
+    each group). None, with a message ending in ``hint`` (what to train), when there are no
+    runs, or when none fits and none is chosen yet: the view does not open on a run it
+    cannot show."""
     runs = resources.runs()
     if not runs:
-        st.info(empty)
+        st.info(f"No runs yet: {hint}")
         return None
     ordered = [r for r in runs if fits(r)] + [r for r in runs if not fits(r)]
-    return widgets.run_picker(label, ordered, key=key, describe=describe)
+    chosen = widgets.run_picker(label, ordered, key=key, describe=describe, blank=not fits(ordered[0]))
+    if chosen is None:
+        st.info(f"No run fits this view yet: {hint}")
+    return chosen
 
 
 def kinds(run: RunRecord) -> list[str]:

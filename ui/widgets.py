@@ -65,11 +65,13 @@ def run_label(run: RunRecord) -> str:
 
 
 def run_picker(label: str, runs: list[RunRecord], key: str,
-               describe: Callable[[RunRecord], str] = run_label) -> RunRecord:
-    """A select box over ``runs`` (not empty); returns the chosen record."""
+               describe: Callable[[RunRecord], str] = run_label, blank: bool = False) -> RunRecord | None:
+    """A select box over ``runs`` (not empty); returns the chosen record. With ``blank`` it
+    starts with none chosen (and returns None until one is)."""
     by_id = {r.id: r for r in runs}
-    chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: describe(by_id[i]))
-    return by_id[chosen]
+    chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: describe(by_id[i]),
+                          index=None if blank else 0, placeholder="Choose a run")
+    return None if chosen is None else by_id[chosen]
 
 
 def index_input(label: str, count: int, key: str, step: int = 1, last: int | None = None,

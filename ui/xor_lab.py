@@ -43,7 +43,7 @@ def show(me: Person) -> None:
         _train(model, train, me)
 
     run = inside_inputs.pick("XOR run", RUN_KEY, lambda r: r.dataset == "xor",
-                             "No runs yet: press Train XOR.")
+                             "press Train XOR.")
     if run is None:
         return
     if run.status.active:
