@@ -90,6 +90,8 @@ def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
 
     at.button(key=f"hide_{run_id}").click().run()
     assert store.run(run_id).hidden and at.dataframe[0].value.empty
+    assert [t.value for t in at.toast] == [f'Run {run_id} is hidden. To see it again, open "Filter the runs" and '
+                                           'tick "Show hidden runs too".']
 
     at.checkbox(key="filter_hidden").check().run()
     at.selectbox(key="results_run").set_value(run_id).run()

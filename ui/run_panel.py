@@ -36,6 +36,9 @@ def show(run: RunRecord, tags: list[str], me: Person) -> None:
     if mine and c[1].button("Unhide" if run.hidden else "Hide", key=f"hide_{run.id}",
                             help="Hidden runs leave the table and the leaderboard until shown again."):
         resources.store().update_run(run.id, hidden=int(not run.hidden))
+        if not run.hidden:  # it leaves the table, and this panel moves on to another run
+            st.toast(f"Run {run.id} is hidden. To see it again, open \"Filter the runs\" and tick "
+                     "\"Show hidden runs too\".")
         st.rerun()
     if mine and c[2].button(f"Delete run {run.id}…", key=f"delete_{run.id}"):
         state.keep("confirm_delete", run.id)
