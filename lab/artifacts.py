@@ -142,15 +142,25 @@ def _class_names(node) -> set[str]:
     return names
 
 
+LOAD_ERROR_CHARS = 200  # of Keras' own first line quoted in `load_error`
+
+
 def load_error(exc: BaseException) -> str:
-    """One sentence for an exception Keras raised while loading a model file (never its
-    configuration dump)."""
+    """What to tell about an exception Keras raised while loading a model file: the first
+    line of its reason (never its configuration dump), cut at a word, and what to upload.
+
+    Example:
+        >>> load_error(KeyError("There is no item named 'config.json' in the archive"))
+        'Keras could not read the model file ("There is no item named \\'config.json\\' in the archive"). Upload a file saved by Keras 3 with model.save("name.keras").'
+    """
     text = str(exc)
     if "safe_mode" in text or "Lambda" in text:
         return ("The model holds Python code (a Lambda layer); the lab never runs code from a "
                 "model file, for safety.")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return f"Keras could not read the model file ({first[:200]})."
+    if len(first) > LOAD_ERROR_CHARS:
+        first = first[:LOAD_ERROR_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return f'Keras could not read the model file ({first}). Upload a file saved by Keras 3 with model.save("name.keras").'
 
 
 def version(path: Path | str) -> str:

@@ -88,8 +88,11 @@ def test_a_model_whose_layer_this_lab_does_not_know_is_refused():
     raw = saved(keras.Sequential([keras.Input((28, 28, 1)), Doubler(), keras.layers.Flatten(),
                                   keras.layers.Dense(10)]))
     del keras.saving.get_custom_objects()["elsewhere>Doubler"]  # as on a lab that never saw that code
-    with pytest.raises(upload.UploadError, match=r"Keras could not read the model file \("):
+    with pytest.raises(upload.UploadError, match=r"Keras could not read the model file \(") as refused:
         send(raw)
+    reason, advice = str(refused.value).split("). ")
+    assert advice == 'Upload a file saved by Keras 3 with model.save("name.keras").'
+    assert reason.endswith(" …")  # Keras says a long paragraph here: cut after a whole word
     nothing_recorded()
 
 
