@@ -188,6 +188,20 @@ def changed_comments(before: pd.DataFrame, after: pd.DataFrame) -> dict[int, str
 
 
 PERCENT = ("accuracy", "val accuracy", "best val accuracy", "train accuracy")
+WHOLE_NUMBERS = ("run", "epochs", "best epoch", "batch size", "seed", "sweep")
+
+
+def compare_first(table_: pd.DataFrame, n: int = 3) -> list[int]:
+    """The runs "Compare runs" starts with: the first ``n`` rows (the newest) trained on the
+    first row's dataset, so their curves share one scale (XOR beside MNIST would not).
+
+    Example:
+        >>> compare_first(pd.DataFrame({"run": [9, 8, 7, 6], "dataset": ["mnist", "xor", "mnist", "mnist"]}), 2)
+        [9, 7]
+    """
+    if table_.empty:
+        return []
+    return [int(r) for r in table_.loc[table_["dataset"] == table_["dataset"].iloc[0], "run"][:n]]
 
 
 def side_by_side(table_: pd.DataFrame, runs: list[int]) -> pd.DataFrame:
@@ -208,6 +222,8 @@ def _fmt(column: str, value) -> str:
         return f"{value:.2%}"
     if column == "parameters":
         return f"{int(value):,}"
+    if column in WHOLE_NUMBERS:  # a column with a gap is float in pandas: 1.0 reads as 1
+        return str(int(value))
     if column == "duration (s)":
         return f"{value:.1f}"
     if column == "test loss":

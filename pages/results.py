@@ -30,7 +30,7 @@ if by_id:
     run_panel.show(run, tags.get(run.id, []), me)
 
 st.subheader("Compare runs")
-picked = st.multiselect("Runs", list(table["run"]), default=list(table["run"][:3]), key="results_pick")
+picked = st.multiselect("Runs", list(table["run"]), default=results.compare_first(table), key="results_pick")
 if picked:
     epochs = pd.DataFrame([{**vars(e), "run": f"run {rid}"} for rid in picked for e in store.epochs(rid)])
     if epochs.empty:

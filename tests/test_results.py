@@ -37,6 +37,8 @@ def test_side_by_side_formats_numbers_for_reading():
     assert s.loc["accuracy", "run 1"] == "91.23%" and s.loc["accuracy", "run 2"] == ""
     assert s.loc["parameters", "run 1"] == "13,002"
     assert s.loc["duration (s)", "run 1"] == "12.3" and s.loc["test loss", "run 1"] == "0.3123"
+    gap = results.side_by_side(t.assign(**{"best epoch": [3, None]}), [1, 2])  # pandas makes the column float
+    assert gap.loc["best epoch", "run 1"] == "3" and gap.loc["best epoch", "run 2"] == ""
     assert isinstance(s, pd.DataFrame)
 
 
