@@ -39,10 +39,15 @@ with left:
     if st.button("Clear", key="draw_clear"):
         state.reset("canvas")
         st.rerun()
-    centre = st.toggle("Centre my drawing like MNIST", value=True, key="draw_centre",
+    upload = st.session_state.get("draw_upload")  # known before the switch below it is drawn
+    centre = st.toggle("Centre my drawing like MNIST", value=True, key="draw_centre", disabled=upload is not None,
                        help="MNIST digits are scaled to fit a 20x20 box and centred. Turn this off to give "
-                            "the network the canvas as drawn: draw in a corner and watch the answer change.")
+                            "the network the canvas as drawn: draw in a corner and watch the answer change. "
+                            "An uploaded picture is always centred.")
     upload = st.file_uploader("...or upload a picture", type=["png", "jpg", "jpeg"], key="draw_upload")
+    if upload:
+        st.caption("The network reads the uploaded picture, not the canvas. Remove the picture (its ×) "
+                   "to read the canvas again.")
 
 try:
     image = predict.from_upload(upload.getvalue()) if upload else predict.from_canvas(canvas.image_data, centre)

@@ -393,6 +393,8 @@ def test_draw_page_reads_an_uploaded_digit(trained_model):
     png, _ = digit_png(0)
     at.file_uploader(key="draw_upload").set_value(("digit.png", png, "image/png")).run()
     assert not at.exception and not at.info and not at.error
+    assert any("reads the uploaded picture, not the canvas" in c for c in values(at.caption))
+    assert at.toggle(key="draw_centre").disabled  # an uploaded picture is always centred
     reads = at.metric[0]
     assert reads.label == "The network reads" and reads.value in [str(i) for i in range(10)]
     assert reads.delta.endswith("sure")
