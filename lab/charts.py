@@ -154,13 +154,27 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
     span = scaled.groupby(long["setting"]).transform(lambda v: (v.max() - v.min()) or 1.0)
     low = scaled.groupby(long["setting"]).transform("min")
     long["position"] = (scaled - low) / span
+    long["label"] = _axis_labels(long, words)
     pick = alt.selection_point(fields=["run"], name="pick")
-    return alt.Chart(long, title="each line is a run: click one to see its curves").mark_line(point=True).encode(
+    base = alt.Chart(long, title="each line is a run: click one to see its curves").encode(
         x=alt.X("setting:N", sort=dims, title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("position:Q", axis=None),
+        y=alt.Y("position:Q", axis=None))
+    lines = base.mark_line(point=True).encode(
         detail="run:N",
         color=alt.condition(pick, alt.Color("shade:Q", title="accuracy", scale=alt.Scale(scheme="viridis"),
                                             legend=alt.Legend(format="%")), alt.value("#dddddd")),
         tooltip=["run:N", "setting:N", alt.Tooltip("shown:N", title="value"),
                  alt.Tooltip("shade:Q", title="accuracy", format=".2%")],
-    ).add_params(pick).properties(height=320)
+    ).add_params(pick)
+    labels = base.mark_text(align="left", dx=7, fontSize=11, color="#555555").encode(
+        text="label:N").transform_filter(alt.datum.label != "")
+    return alt.layer(lines, labels).properties(height=320)
+
+
+def _axis_labels(long: pd.DataFrame, words: list[str]) -> list[str]:
+    """What each axis says beside its points: every word of a setting in words, and the
+    lowest and highest value of a number (so the reader knows which end is which); written
+    once per place, "" elsewhere."""
+    ends = long.groupby("setting")["position"].transform(lambda v: v.isin([v.min(), v.max()]))
+    show = (long["setting"].isin(words) | ends) & ~long.duplicated(["setting", "position"])
+    return [text if keep else "" for text, keep in zip(long["shown"], show)]

@@ -145,6 +145,9 @@ def test_parallel_chart_scales_each_setting_and_selects_runs():
     assert pos[(3, "learning rate")] == pytest.approx(0.5)  # log scale: 0.01 is half-way from 0.001 to 0.1
     assert (3, "batch size") not in pos  # a missing value draws no point
     assert d["params"][0]["name"] == "pick" and d["params"][0]["select"]["fields"] == ["run"]
+    label = {(r["run"], r["setting"]): r["label"] for r in rows}  # each axis names its two ends
+    assert [label[(i, "learning rate")] for i in (1, 3, 2)] == ["0.001", "", "0.1"]
+    assert [layer["mark"]["type"] for layer in d["layer"]] == ["line", "text"]
 
 
 def test_parallel_chart_spreads_a_setting_in_words_and_shows_its_values():
@@ -158,4 +161,5 @@ def test_parallel_chart_spreads_a_setting_in_words_and_shows_its_values():
     shown = {(r["run"], r["setting"]): r["shown"] for r in rows}
     assert [pos[(i, "optimizer")] for i in (2, 3, 1)] == [0.0, 0.5, 1.0]  # adam, rmsprop, sgd
     assert shown[(1, "optimizer")] == "sgd" and shown[(1, "dropout")] == "0.5"
+    assert {r["label"] for r in rows if r["setting"] == "optimizer"} == {"adam", "rmsprop", "sgd"}  # every word
     assert pos[(3, "dropout")] == 0.0 and (2, "dropout") not in pos
