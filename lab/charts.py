@@ -123,7 +123,11 @@ def sweep_chart(outcome: pd.DataFrame, axes: list[str], log_x: bool = False) -> 
             x=alt.X(f"{axes[0]}:O"), y=alt.Y(f"{axes[1]}:O"), tooltip=tooltip)
         cells = base.mark_rect().encode(color=alt.Color("mean accuracy:Q", scale=alt.Scale(scheme="viridis"),
                                                         legend=alt.Legend(format="%")))
-        labels = base.mark_text(baseline="middle", color="white").encode(text=alt.Text("mean accuracy:Q", format=".1%"))
+        low, high = done["mean accuracy"].min(), done["mean accuracy"].max()
+        done["light"] = done["mean accuracy"] > low + 0.55 * (high - low)  # viridis turns green, then yellow
+        labels = base.mark_text(baseline="middle").encode(
+            text=alt.Text("mean accuracy:Q", format=".1%"),
+            color=alt.condition("datum.light", alt.value("#222222"), alt.value("white")))
         return (cells + labels).properties(height=300)
     numeric = pd.api.types.is_numeric_dtype(done[axes[0]])
     x = alt.X(f"{axes[0]}:{'Q' if numeric else 'N'}", title=axes[0],

@@ -75,7 +75,7 @@ def parse_tags(text: str) -> list[str]:
         raise TagError(f"That is {len(tags)} tags: keep at most {MAX_TAGS} a run.")
     for tag in tags:
         if len(tag) > MAX_TAG:
-            raise TagError(f"A tag of {len(tag):,} characters is too long: keep tags under {MAX_TAG + 1}.")
+            raise TagError(f"A tag of {len(tag):,} characters is too long: use at most {MAX_TAG} characters.")
     return tags
 
 

@@ -131,6 +131,8 @@ def test_sweep_chart_one_setting_and_two():
     cells, labels = d["layer"]
     assert cells["mark"]["type"] == "rect" and cells["encoding"]["color"]["field"] == "mean accuracy"
     assert len(d["datasets"][d["data"]["name"]]) == 2  # the unfinished point is not drawn
+    assert [r["light"] for r in d["datasets"][d["data"]["name"]]] == [False, True]  # dark text on the yellow end
+    assert labels["encoding"]["color"]["condition"]["value"] == "#222222"
 
 
 def test_parallel_chart_scales_each_setting_and_selects_runs():
