@@ -123,6 +123,7 @@ def run_table(table: pd.DataFrame, key: str, picks: str = "results_run") -> None
                      "train accuracy": st.column_config.NumberColumn(format="percent"),
                      "parameters": st.column_config.NumberColumn(format="localized"),
                      "duration (s)": st.column_config.NumberColumn(format="%.1f"),
+                     "comment": st.column_config.TextColumn(width="medium"),  # a long one stays one cell wide
                  })
 
 
