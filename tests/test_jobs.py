@@ -396,3 +396,24 @@ def test_a_run_whose_records_cannot_be_written_fails_alone(tmp_path, executor, m
     assert manager.store.run(a.id).status == "failed"
     assert pb.status == "finished", pb.error  # the other run trained on and was recorded
     assert [e.epoch for e in manager.store.epochs(b.id)] == [1, 2, 3]
+
+
+def test_a_stop_pressed_on_another_server_sharing_the_records_stops_the_run(tmp_path, executor, monkeypatch):
+    store_path = tmp_path / "runs.sqlite"
+
+    def server(name: str) -> JobManager:
+        monkeypatch.setenv("LAB_SERVER_NAME", name)
+        return JobManager(Store(store_path), model_dir=tmp_path / "trained", home=tmp_path / name, executor=executor)
+
+    a = server("lab-a")
+    job = a.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada", owner_id="p-ada")
+    wait_until(lambda: a.snapshot(job.id).status == "running", what="the run trains")
+    b = server("lab-b")
+    with pytest.raises(PermissionError, match="Only ada"):
+        b.stop(job.id, "p-bob")
+    t0 = time.monotonic()
+    b.stop(job.id, "p-ada")
+    assert a.wait(job.id, 60).status == "stopped" and time.monotonic() - t0 < 30
+    assert b.store.run(job.id).stop_asked_by is None  # heard and cleared
+    again = a.continue_run(job.id, 1, owner="ada", owner_id="p-ada")  # not stopped by an old request
+    assert a.wait(again.id, 120).status == "finished"

@@ -581,3 +581,18 @@ def test_train_watches_an_uploaded_run_which_has_no_test_loss_or_times():
     shown = {m.label: m.value for m in at.metric}
     assert shown == {"Test accuracy": "91.00%", "Test loss": "—", "Total time": "—", "Per epoch": "—"}
     assert not any("Trained on" in c for c in values(at.caption))
+
+
+def test_a_run_another_lab_server_trains_can_be_stopped_from_this_one():
+    """Servers sharing PostgreSQL records: the Stop pressed here is written into the records,
+    and the training server stops the run (tests/test_servers.py)."""
+    at = page("train")
+    me = at.session_state["person"]
+    run_id = seed_run(status="running", server="lab-elsewhere", owner_id=me.id, test_acc=None, epochs_done=1)
+    at.run()
+    assert at.selectbox(key="train_watch").value == run_id
+    assert any("trains on another lab server (lab-elsewhere)" in c for c in values(at.caption))
+    at.button(key=f"stop_{run_id}").click().run()
+    assert not at.exception and not at.error
+    assert Store().run(run_id).stop_asked_by == me.id and Store().run(run_id).status == "running"
+    assert [t.value for t in at.toast] == [f"Asked lab-elsewhere to stop run {run_id}: it stops within a few seconds."]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import pytest
+
 from lab.jobs import JobManager
 from lab.records import Status, open_store
 from jobkit import SMALL
@@ -38,8 +40,11 @@ def test_servers_sharing_records_and_a_cluster_mind_their_own_runs(monkeypatch, 
     assert a.view(job.id).live and not b.view(job.id).live  # b shows it from the records
     assert b.view(job.id).progress.history  # with its finished epochs
 
-    a.stop(job.id, "ada")
+    with pytest.raises(PermissionError):
+        b.stop(job.id, "bob")
+    b.stop(job.id, "ada")  # pressed on the other server: a hears it through the records
     assert a.wait(job.id, 60).status == Status.STOPPED
+    assert b.store.run(job.id).stop_asked_by is None  # heard and cleared: a later continue is not stopped
     run = b.store.run(job.id)
     assert run.status == Status.STOPPED and b.models.locate(run) is not None  # b can draw with it
     other = b.submit(SMALL, replace(LONG, epochs=1, batch_size=64, train_limit=1000), owner="bob")

@@ -43,26 +43,30 @@ def where_runs_train(manager: JobManager) -> None:
 def watch(manager: JobManager, run_id: int, me: Person) -> None:
     """The watched run: its status line, Stop for its owner, progress, advice, charts and
     test figures; redrawn every second while it trains."""
-    live_at_start = bool(manager.view(run_id).live)
+    first = manager.view(run_id)
+    going_at_start = first.live or manager.trains_elsewhere(first.run)
 
-    @st.fragment(run_every=1.0 if live_at_start else None)
+    @st.fragment(run_every=1.0 if going_at_start else None)
     def panel():
         view = manager.view(run_id)
         p, run = view.progress, view.run
-        if live_at_start and not view.live:
+        elsewhere = manager.trains_elsewhere(run)
+        if going_at_start and not (view.live or elsewhere):
             st.rerun()  # the run ended: redraw the page once, then stop polling
         st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {view.owner} · {p.status}")
         if run.continued_by and run.continued_by != run.owner:
             st.caption(escape(f"Started by {run.owner}; continued by {run.continued_by}."))
-        if run.status.active and not view.live and run.server and run.server != manager.server:
+        if elsewhere:
             st.caption(escape(f"Run {run.id} trains on another lab server ({run.server}): its progress batch by "
-                              "batch and its Stop button are there; its finished epochs appear here."))
+                              "batch is there; its finished epochs appear here, and Stop works from here too."))
         if view.place > 0:
             st.info(f"Waiting for a free place: number {view.place} in line.")
-        if view.live and (view.power == me.id or me.teacher) and st.button("Stop", key=f"stop_{run_id}"):
+        if ((view.live or elsewhere) and (view.power == me.id or me.teacher)
+                and st.button("Stop", key=f"stop_{run_id}")):
             try:
                 manager.stop(run_id, me.id, teacher=me.teacher)
-                st.toast("Stopping after this batch.")
+                st.toast("Stopping after this batch." if view.live else
+                         escape(f"Asked {run.server} to stop run {run.id}: it stops within a few seconds."))
             except PermissionError as exc:
                 st.error(escape(exc))
         if p.status == Status.RUNNING:

@@ -221,13 +221,16 @@ class JobManager:
 
     def stop(self, job_id: int, who: str, teacher: bool = False) -> None:
         """Stop a job (only whoever started it, or a teacher, may): a waiting job leaves
-        the queue; a running one ends within one batch, keeping its epochs and model.
+        the queue; a running one ends within one batch, keeping its epochs and model. A run
+        another lab server trains is asked to stop through the records: that server stops
+        it within about a second (`lab.jobs.recorder.STOP_CHECK_S`).
 
         Raises:
             PermissionError: ``who`` did not start it and is not a teacher.
         """
         recorder = self._jobs.get(job_id)
         if recorder is None:
+            self._ask_to_stop(job_id, who, teacher)
             return
         if not teacher and who != recorder.job.owner_id:
             raise PermissionError(f"Only {recorder.job.owner}, who started run {job_id}, can stop it.")
@@ -239,6 +242,18 @@ class JobManager:
                 recorder.done.set()
                 return
         recorder.request_stop()
+
+    def trains_elsewhere(self, run) -> bool:
+        """Whether the records say another lab server is training (or queueing) ``run``."""
+        return bool(run.status.active and run.server and run.server != self.server and run.id not in self._jobs)
+
+    def _ask_to_stop(self, run_id: int, who: str, teacher: bool) -> None:
+        run = self.store.run(run_id)
+        if run is None or not self.trains_elsewhere(run):
+            return
+        if not teacher and who != run.power:
+            raise PermissionError(f"Only {run.owner}, who started run {run_id}, can stop it.")
+        self.store.update_run(run_id, stop_asked_by=who)
 
     # ---- looking --------------------------------------------------------------------------
 

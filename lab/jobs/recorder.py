@@ -20,6 +20,9 @@ from lab.records import Epoch, RecordStore, Status
 from lab.spec import to_json
 
 
+STOP_CHECK_S = 1.0  # how often a job looks in the records for a Stop pressed on another server
+
+
 class Recorder:
     """Applies one job's reports to ``store`` and to its `LiveProgress` (a `ProgressSink`).
 
@@ -33,6 +36,7 @@ class Recorder:
         self.progress = LiveProgress(job.train.epochs, job.initial_epoch, history)
         self.done = threading.Event()
         self._stop = threading.Event()
+        self._stop_checked = 0.0  # time.monotonic() of the last look at the records for a Stop
         self.begun = False
         self.device: str | None = None
         self.note = ""  # something the run's final message must say (a model that could not be saved)
@@ -44,7 +48,25 @@ class Recorder:
         self._stop.set()
 
     def stop_requested(self) -> bool:
+        """Whether to stop after this batch: asked here, or (looked up at most every
+        `STOP_CHECK_S`) by someone on another lab server sharing the records."""
+        if not self._stop.is_set() and self._asked_elsewhere():
+            self._stop.set()
         return self._stop.is_set()
+
+    def _asked_elsewhere(self) -> bool:
+        now = time.monotonic()
+        if now - self._stop_checked < STOP_CHECK_S:
+            return False
+        self._stop_checked = now
+        try:
+            run = self.store.run(self.job.id)
+            if run is None or not run.stop_asked_by:
+                return False
+            self.store.update_run(self.job.id, stop_asked_by=None)  # heard: a later continue starts afresh
+        except Exception:  # the records cannot be reached this second: look again in the next
+            return False
+        return True
 
     def snapshot(self) -> ProgressSnapshot:
         """The job's progress now."""

@@ -62,6 +62,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "which lab server trains a run (servers sharing PostgreSQL records each mind their own)", (
         "ALTER TABLE runs ADD COLUMN server TEXT",
     )),
+    Migration(7, "Stop pressed on a lab server other than the one training the run", (
+        "ALTER TABLE runs ADD COLUMN stop_asked_by TEXT",
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

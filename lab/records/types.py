@@ -93,6 +93,7 @@ class RunRecord:
     sweep_values: str | None = None
     origin: str | None = None  # None: trained by this lab; "uploaded": a model file someone sent
     server: str | None = None  # the lab server that trains (or last trained) it: `lab.settings`' server
+    stop_asked_by: str | None = None  # who pressed Stop on another server; the training server stops it
 
     @classmethod
     def from_row(cls, row: dict) -> "RunRecord":
