@@ -403,17 +403,22 @@ def test_a_stop_pressed_on_another_server_sharing_the_records_stops_the_run(tmp_
 
     def server(name: str) -> JobManager:
         monkeypatch.setenv("LAB_SERVER_NAME", name)
-        return JobManager(Store(store_path), model_dir=tmp_path / "trained", home=tmp_path / name, executor=executor)
+        return JobManager(Store(store_path), max_running=1, model_dir=tmp_path / "trained", home=tmp_path / name,
+                          executor=executor)
 
     a = server("lab-a")
     job = a.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada", owner_id="p-ada")
+    waiting = a.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p-ada")
     wait_until(lambda: a.snapshot(job.id).status == "running", what="the run trains")
     b = server("lab-b")
     with pytest.raises(PermissionError, match="Only ada"):
         b.stop(job.id, "p-bob")
+    b.stop(waiting.id, "p-ada")  # still waiting on a: it never starts
     t0 = time.monotonic()
     b.stop(job.id, "p-ada")
     assert a.wait(job.id, 60).status == "stopped" and time.monotonic() - t0 < 30
     assert b.store.run(job.id).stop_asked_by is None  # heard and cleared
+    assert a.wait(waiting.id, 60).status == "stopped"
+    assert b.store.run(waiting.id).message == "Stopped before it started." and b.store.run(waiting.id).epochs_done == 0
     again = a.continue_run(job.id, 1, owner="ada", owner_id="p-ada")  # not stopped by an old request
     assert a.wait(again.id, 120).status == "finished"

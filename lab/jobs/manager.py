@@ -338,7 +338,12 @@ class JobManager:
 
     def _release(self) -> None:
         for job in self.queue.release():
-            self.executor.start(job, self._jobs[job.id], self._done)
+            recorder = self._jobs[job.id]
+            if recorder.stop_requested():  # Stop pressed on another server while it waited here
+                recorder.cancelled("Stopped before it started.")
+                threading.Thread(target=self._done, args=(job.id,), daemon=True).start()  # not under our lock
+            else:
+                self.executor.start(job, recorder, self._done)
 
     def _done(self, job_id: int) -> None:
         recorder = self._jobs[job_id]
