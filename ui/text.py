@@ -23,7 +23,7 @@ _RULES = (
     (re.compile(r"(?m)^(\s*\d+)([.)])(?=\s|$)"), r"\1\\\2"),  # numbered list items
 )
 _BREAKS = (
-    re.compile(r"(?<=:)(?=\S)(?!\d+(?:[^\d:]|$))"),  # :smile: :red[x] :material/home: http:// :100: (not 16:00)
+    re.compile(r"(?<=:)(?=\S)(?!\d+(?![\w:]))"),  # :smile: :red[x] :material/home: http:// :100: :8ball: (not 16:00)
     re.compile(r"(?<=[<>~=\-])(?=[<>~=\-])"),  # -> <- -- >= <= ~=
     re.compile(r"(?i)(?<=www)(?=\.)"),  # www.example.org autolinks
 )
@@ -37,7 +37,7 @@ def escape(text) -> str:
         'Layer 2 (Dense) has 0 units: use 1 or more.'
         >>> escape("**a** :red[b] $x$") == r"\\*\\*a\\*\\* :" + "\\u200b" + r"red\\[b\\] \\$x\\$"
         True
-        >>> escape("by 16:00, not 1:100:") == "by 16:00, not 1:" + "\\u200b" + "100:"
+        >>> escape("by 16:00, not 1:100: or :8ball:") == "by 16:00, not 1:" + "\\u200b" + "100: or :" + "\\u200b" + "8ball:"
         True
     """
     text = str(text)
