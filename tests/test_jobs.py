@@ -413,12 +413,22 @@ def test_a_stop_pressed_on_another_server_sharing_the_records_stops_the_run(tmp_
     b = server("lab-b")
     with pytest.raises(PermissionError, match="Only ada"):
         b.stop(job.id, "p-bob")
-    b.stop(waiting.id, "p-ada")  # still waiting on a: it never starts
+    assert b.stop(waiting.id, "p-ada")  # still waiting on a: it leaves a's queue
     t0 = time.monotonic()
-    b.stop(job.id, "p-ada")
+    assert b.stop(job.id, "p-ada")
     assert a.wait(job.id, 60).status == "stopped" and time.monotonic() - t0 < 30
-    assert b.store.run(job.id).stop_asked_by is None  # heard and cleared
     assert a.wait(waiting.id, 60).status == "stopped"
     assert b.store.run(waiting.id).message == "Stopped before it started." and b.store.run(waiting.id).epochs_done == 0
-    again = a.continue_run(job.id, 1, owner="ada", owner_id="p-ada")  # not stopped by an old request
-    assert a.wait(again.id, 120).status == "finished"
+    assert b.store.run(job.id).stop_asked_by is None  # heard and cleared
+    assert not b.stop(job.id, "p-ada")  # it has ended: nothing is asked, nothing left to stop a later continue
+
+    again = b.continue_run(job.id, 100, owner="ada", owner_id="p-ada")  # now b trains it
+    wait_until(lambda: (a.store.run(job.id).server, a.store.run(job.id).status) == ("lab-b", "running"),
+               what="the continue trains on b")
+    with pytest.raises(JobRejected, match="still training or waiting on lab-b"):
+        a.continue_run(job.id, 1, owner="ada", owner_id="p-ada")  # never the same run on two servers
+    assert a.trains_elsewhere(a.store.run(job.id)) and not a.view(job.id).live  # a's old job is not it
+    assert a.stop(job.id, "p-ada")
+    assert b.wait(again.id, 60).status == "stopped"
+    last = a.continue_run(job.id, 1, owner="ada", owner_id="p-ada")
+    assert a.wait(last.id, 120).status == "finished"

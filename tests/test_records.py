@@ -382,3 +382,13 @@ def test_studies_of_trials_are_numbered_in_turn(store):
     with pytest.raises(KeyError, match="bogus"):
         store.record_trials([{"owner": "ada", "bogus": 1}])
     assert len(store.trials()) == 3
+
+
+def test_a_stop_asked_from_another_server_is_kept_only_for_a_run_still_active_there(store):
+    run_id = store.create_run(owner="ada", status="running", server="lab-a")
+    assert not store.ask_to_stop(run_id, "p-ada", "lab-b")  # not the server that trains it
+    assert store.ask_to_stop(run_id, "p-ada", "lab-a")
+    assert store.stops_asked("lab-a") == [run_id] and store.stops_asked("lab-b") == []
+    assert store.mark_interrupted("lab-a") == [run_id]  # its server died and came back: the ask goes too
+    assert store.run(run_id).stop_asked_by is None and store.stops_asked("lab-a") == []
+    assert not store.ask_to_stop(run_id, "p-ada", "lab-a")  # it is not running any more

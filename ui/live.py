@@ -64,9 +64,12 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
         if ((view.live or elsewhere) and (view.power == me.id or me.teacher)
                 and st.button("Stop", key=f"stop_{run_id}")):
             try:
-                manager.stop(run_id, me.id, teacher=me.teacher)
-                st.toast("Stopping after this batch." if view.live else
-                         escape(f"Asked {run.server} to stop run {run.id}: it stops within a few seconds."))
+                if not manager.stop(run_id, me.id, teacher=me.teacher):
+                    st.info(f"Run {run.id} has ended already.")
+                elif view.live:
+                    st.toast("Stopping after this batch.")
+                else:
+                    st.toast(escape(f"Asked {run.server} to stop run {run.id}: it stops within a few seconds."))
             except PermissionError as exc:
                 st.error(escape(exc))
         if p.status == Status.RUNNING:

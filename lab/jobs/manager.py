@@ -9,7 +9,9 @@ page asks: views, places in line, who may stop what.
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from lab.settings import settings
 from lab.spec import ModelSpec, SpecError, TrainSpec, to_json
 from lab.summary import layer_table, total_params, validate
 
+log = logging.getLogger(__name__)
+STOP_POLL_S = 1.0  # how often a server with jobs looks in the records for a Stop pressed on another server
 KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are read from the records)
 
 
@@ -68,6 +72,7 @@ class JobManager:
         self.executor = executor or from_settings()
         self._lock = threading.Lock()
         self._jobs: dict[int, Recorder] = {}
+        self._stop_listener: threading.Thread | None = None  # alive while this server has jobs
         self.interrupted = store.mark_interrupted(self.server)
 
     # ---- asking -------------------------------------------------------------------------
@@ -182,8 +187,9 @@ class JobManager:
         history = [e for e in self.store.epochs(run_id) if e.epoch <= start]
         with self._lock:
             old = self._jobs.get(run_id)
-            if old is not None and not old.done.is_set():
-                raise JobRejected(f"Run {run_id} is still training or waiting: let it end first.")
+            if (old is not None and not old.done.is_set()) or run.status.active:
+                elsewhere = f" on {run.server}" if self.trains_elsewhere(run) else ""
+                raise JobRejected(f"Run {run_id} is still training or waiting{elsewhere}: let it end first.")
             self.queue.check_room()
             job = self._job(run_id, owner, model, train, initial_epoch=start, resume_from=str(path),
                             previous_seconds=run.duration_s or 0.0, owner_id=owner_id or owner)
@@ -219,25 +225,30 @@ class JobManager:
             self._enqueue([Recorder(job, self.store)])
         return job
 
-    def stop(self, job_id: int, who: str, teacher: bool = False) -> None:
+    def stop(self, job_id: int, who: str, teacher: bool = False) -> bool:
         """Stop a job (only whoever started it, or a teacher, may): a waiting job leaves
         the queue; a running one ends within one batch, keeping its epochs and model. A run
         another lab server trains is asked to stop through the records: that server stops
-        it within about a second (`lab.jobs.recorder.STOP_CHECK_S`).
+        it within about a second (`STOP_POLL_S`). False when there was nothing to stop.
 
         Raises:
             PermissionError: ``who`` did not start it and is not a teacher.
         """
-        recorder = self._jobs.get(job_id)
+        recorder = self._live(job_id)
         if recorder is None:
-            self._ask_to_stop(job_id, who, teacher)
-            return
+            return self._ask_to_stop(job_id, who, teacher)
         if not teacher and who != recorder.job.owner_id:
             raise PermissionError(f"Only {recorder.job.owner}, who started run {job_id}, can stop it.")
+        self._stop_here(recorder)
+        return True
+
+    def _stop_here(self, recorder: Recorder) -> None:
+        job_id = recorder.job.id
         with self._lock:
             if self.queue.withdraw(job_id) is not None:
                 if not recorder.job.resumes:  # a waiting continue leaves its run as it was
-                    self.store.update_run(job_id, status=Status.STOPPED, message="Stopped before it started.")
+                    self.store.update_run(job_id, status=Status.STOPPED, message="Stopped before it started.",
+                                          stop_asked_by=None)
                 recorder.progress.update(status=Status.STOPPED)
                 recorder.done.set()
                 return
@@ -245,15 +256,44 @@ class JobManager:
 
     def trains_elsewhere(self, run) -> bool:
         """Whether the records say another lab server is training (or queueing) ``run``."""
-        return bool(run.status.active and run.server and run.server != self.server and run.id not in self._jobs)
+        return bool(run.status.active and run.server and run.server != self.server and self._live(run.id) is None)
 
-    def _ask_to_stop(self, run_id: int, who: str, teacher: bool) -> None:
+    def _live(self, run_id: int) -> Recorder | None:
+        """The recorder of a job this server is training or queueing now, else None."""
+        recorder = self._jobs.get(run_id)
+        return recorder if recorder is not None and not recorder.done.is_set() else None
+
+    def _ask_to_stop(self, run_id: int, who: str, teacher: bool) -> bool:
         run = self.store.run(run_id)
         if run is None or not self.trains_elsewhere(run):
-            return
+            return False
         if not teacher and who != run.power:
             raise PermissionError(f"Only {run.owner}, who started run {run_id}, can stop it.")
-        self.store.update_run(run_id, stop_asked_by=who)
+        return self.store.ask_to_stop(run_id, who, run.server)  # False: it ended meanwhile
+
+    def _listen_for_stops(self) -> None:
+        """While this server has jobs, one thread looks in the records every `STOP_POLL_S`
+        for a Stop pressed on another server sharing them (call under ``self._lock``)."""
+        if self._stop_listener is None:
+            self._stop_listener = threading.Thread(target=self._hear_stops, name="stops-from-elsewhere",
+                                                   daemon=True)
+            self._stop_listener.start()
+
+    def _hear_stops(self) -> None:
+        while True:
+            time.sleep(STOP_POLL_S)
+            with self._lock:
+                if not self.queue.active():
+                    self._stop_listener = None  # the next job starts another
+                    return
+            try:
+                for run_id in self.store.stops_asked(self.server):
+                    recorder = self._live(run_id)
+                    if recorder is not None:
+                        self._stop_here(recorder)
+                    self.store.update_run(run_id, stop_asked_by=None)  # heard
+            except Exception as exc:  # the records are away for a moment: look again next time
+                log.warning("looking for stops asked elsewhere: %s", exc)
 
     # ---- looking --------------------------------------------------------------------------
 
@@ -282,7 +322,7 @@ class JobManager:
         if run is None:
             return None
         recorder = self._jobs.get(run_id)
-        if recorder is None:
+        if recorder is None or self.trains_elsewhere(run):  # not here, or here once but on another server now
             return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.power)
         progress = recorder.snapshot()
         if progress.status == Status.FAILED and not progress.error:
@@ -335,15 +375,11 @@ class JobManager:
             self._jobs[recorder.job.id] = recorder
         self.queue.add([r.job for r in recorders])
         self._release()
+        self._listen_for_stops()
 
     def _release(self) -> None:
         for job in self.queue.release():
-            recorder = self._jobs[job.id]
-            if recorder.stop_requested():  # Stop pressed on another server while it waited here
-                recorder.cancelled("Stopped before it started.")
-                threading.Thread(target=self._done, args=(job.id,), daemon=True).start()  # not under our lock
-            else:
-                self.executor.start(job, recorder, self._done)
+            self.executor.start(job, self._jobs[job.id], self._done)
 
     def _done(self, job_id: int) -> None:
         recorder = self._jobs[job_id]

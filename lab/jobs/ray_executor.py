@@ -58,6 +58,7 @@ class _Running:
     saver: ModelSaver | None = None
     pid: int | None = None
     node: str = ""
+    released: bool = False  # the job manager has been told it is done
 
     @property
     def worker(self) -> str:
@@ -230,18 +231,26 @@ class RayExecutor:
     def _let_go(self, running: _Running, last_report: Callable[[], None]) -> None:
         """The watcher is done with ``running``: ``last_report`` says how it ended, and
         whatever it raises (its records cannot be written) stops neither the watcher nor
-        the other runs; the job manager hears the job is done in any case."""
+        the other runs; the job manager hears the job is done in any case, once."""
+        import ray
+
+        if running.released:  # already let go (its last reports failed it, then its task ended)
+            return
+        running.released = True
         try:
             last_report()
         except Exception as exc:
             log.warning("run %s: its ending could not be recorded: %s", running.job.id, first_line(exc))
         finally:
-            if self._running.pop(running.job.id, None) is not None:
-                try:
+            if self._running.pop(running.job.id, None) is not None and ray.is_initialized():  # else Ray
+                try:  # would start a cluster of its own for this call
                     self.relay.forget.remote(running.job.id)
                 except Exception:  # the relay is gone with the cluster: nothing to forget
                     pass
-            running.done(running.job.id)
+            try:
+                running.done(running.job.id)
+            except Exception as exc:  # a fault of the job manager's must not stop the watcher
+                log.warning("run %s: the job manager failed to end it: %s", running.job.id, first_line(exc))
 
     @staticmethod
     def _cancel(running: _Running) -> None:

@@ -20,9 +20,6 @@ from lab.records import Epoch, RecordStore, Status
 from lab.spec import to_json
 
 
-STOP_CHECK_S = 1.0  # how often a job looks in the records for a Stop pressed on another server
-
-
 class Recorder:
     """Applies one job's reports to ``store`` and to its `LiveProgress` (a `ProgressSink`).
 
@@ -36,7 +33,6 @@ class Recorder:
         self.progress = LiveProgress(job.train.epochs, job.initial_epoch, history)
         self.done = threading.Event()
         self._stop = threading.Event()
-        self._stop_checked = 0.0  # time.monotonic() of the last look at the records for a Stop
         self.begun = False
         self.device: str | None = None
         self.note = ""  # something the run's final message must say (a model that could not be saved)
@@ -48,25 +44,7 @@ class Recorder:
         self._stop.set()
 
     def stop_requested(self) -> bool:
-        """Whether to stop after this batch: asked here, or (looked up at most every
-        `STOP_CHECK_S`) by someone on another lab server sharing the records."""
-        if not self._stop.is_set() and self._asked_elsewhere():
-            self._stop.set()
         return self._stop.is_set()
-
-    def _asked_elsewhere(self) -> bool:
-        now = time.monotonic()
-        if now - self._stop_checked < STOP_CHECK_S:
-            return False
-        self._stop_checked = now
-        try:
-            run = self.store.run(self.job.id)
-            if run is None or not run.stop_asked_by:
-                return False
-            self.store.update_run(self.job.id, stop_asked_by=None)  # heard: a later continue starts afresh
-        except Exception:  # the records cannot be reached this second: look again in the next
-            return False
-        return True
 
     def snapshot(self) -> ProgressSnapshot:
         """The job's progress now."""
@@ -120,13 +98,13 @@ class Recorder:
                              advice=advice.diagnose(self.progress.history(), self._classes()))
         self.store.update_run(self.job.id, status=outcome.status, message=outcome.message,
                               duration_s=outcome.seconds, test_loss=outcome.test_loss,
-                              test_acc=outcome.test_acc)
+                              test_acc=outcome.test_acc, stop_asked_by=None)
 
     def fail(self, message: str) -> None:
         if self._left_as_it_was(message, error=True):
             return
         self.progress.update(status=Status.FAILED, error=message)
-        self.store.update_run(self.job.id, status=Status.FAILED, message=message[:2000])
+        self.store.update_run(self.job.id, status=Status.FAILED, message=message[:2000], stop_asked_by=None)
 
     def lost(self, message: str) -> None:
         """What ran the job died mid-run (a Ray worker or its node): the run is marked
@@ -136,7 +114,7 @@ class Recorder:
             return
         self.progress.update(status=Status.INTERRUPTED, message=message)
         self.store.update_run(self.job.id, status=Status.INTERRUPTED, message=message[:2000],
-                              interrupted_while=Status.RUNNING)
+                              interrupted_while=Status.RUNNING, stop_asked_by=None)
 
     def cancelled(self, message: str) -> None:
         """The job was stopped before it could begin (or its worker had to be cancelled):
@@ -144,7 +122,7 @@ class Recorder:
         if self._left_as_it_was(message, error=False):
             return
         self.progress.update(status=Status.STOPPED, message=message)
-        self.store.update_run(self.job.id, status=Status.STOPPED, message=message[:2000])
+        self.store.update_run(self.job.id, status=Status.STOPPED, message=message[:2000], stop_asked_by=None)
 
     def _left_as_it_was(self, message: str, error: bool) -> bool:
         """A continue that never began leaves its run as it was (only this try ended):

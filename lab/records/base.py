@@ -60,6 +60,16 @@ class RecordStore(abc.ABC):
         named): other servers sharing the records keep training theirs."""
 
     @abc.abstractmethod
+    def ask_to_stop(self, run_id: int, who: str, server: str) -> bool:
+        """Record that ``who`` pressed Stop for run ``run_id``, which lab server ``server``
+        trains; only while the run is queued or running there. Whether it was recorded."""
+
+    @abc.abstractmethod
+    def stops_asked(self, server: str) -> list[int]:
+        """The queued or running runs of lab server ``server`` whose Stop was pressed on
+        another server (`ask_to_stop`) and not yet heard."""
+
+    @abc.abstractmethod
     def schema_version(self) -> int:
         """The version of the records' schema (see `lab.records.migrations`)."""
 

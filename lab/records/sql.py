@@ -52,6 +52,10 @@ class _Cursor:
         row = self.cur.fetchone()
         return row[0] if row else None
 
+    @property
+    def rowcount(self) -> int:
+        return self.cur.rowcount
+
 
 def _plain(value):
     return value.value if isinstance(value, Enum) else value
@@ -188,10 +192,22 @@ class SQLStore(RecordStore):
                                active + ([server] if server is not None else [])).dicts()
             for row in rows:
                 was = Status(row["status"])
-                cur.execute("UPDATE runs SET status = ?, interrupted_while = ?, message = ?, updated = ? "
-                            "WHERE id = ?", [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(),
-                                             row["id"]])
+                cur.execute("UPDATE runs SET status = ?, interrupted_while = ?, message = ?, updated = ?, "
+                            "stop_asked_by = NULL WHERE id = ?",
+                            [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), row["id"]])
         return sorted(r["id"] for r in rows)
+
+    def ask_to_stop(self, run_id: int, who: str, server: str) -> bool:
+        with self._tx() as cur:
+            cur.execute("UPDATE runs SET stop_asked_by = ?, updated = ? WHERE id = ? AND server = ? "
+                        "AND status IN (?, ?)", [who, now(), run_id, server, Status.QUEUED, Status.RUNNING])
+            return cur.rowcount == 1
+
+    def stops_asked(self, server: str) -> list[int]:
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT id FROM runs WHERE server = ? AND stop_asked_by IS NOT NULL "
+                               "AND status IN (?, ?) ORDER BY id", [server, Status.QUEUED, Status.RUNNING]).dicts()
+        return [r["id"] for r in rows]
 
 
     def delete_run(self, run_id: int) -> None:
