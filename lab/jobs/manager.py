@@ -9,9 +9,7 @@ page asks: views, places in line, who may stop what.
 from __future__ import annotations
 
 import json
-import logging
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,14 +22,13 @@ from lab.jobs.lock import ServerLock
 from lab.jobs.progress import ProgressSnapshot
 from lab.jobs.queue import JobQueue
 from lab.jobs.recorder import Recorder
+from lab.jobs.stops import StopListener
 from lab.jobs.view import RunView, from_record
 from lab.records import RecordStore, Status, open_store
 from lab.settings import settings
 from lab.spec import ModelSpec, SpecError, TrainSpec, to_json
 from lab.summary import layer_table, total_params, validate
 
-log = logging.getLogger(__name__)
-STOP_POLL_S = 1.0  # how often a server with jobs looks in the records for a Stop pressed on another server
 KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are read from the records)
 
 
@@ -72,7 +69,8 @@ class JobManager:
         self.executor = executor or from_settings()
         self._lock = threading.Lock()
         self._jobs: dict[int, Recorder] = {}
-        self._stop_listener: threading.Thread | None = None  # alive while this server has jobs
+        self._stops = StopListener(store, self.server, self._lock, busy=lambda: bool(self.queue.active()),
+                                   stop_here=self._stop_asked_elsewhere)
         self.interrupted = store.mark_interrupted(self.server)
 
     # ---- asking -------------------------------------------------------------------------
@@ -229,7 +227,7 @@ class JobManager:
         """Stop a job (only whoever started it, or a teacher, may): a waiting job leaves
         the queue; a running one ends within one batch, keeping its epochs and model. A run
         another lab server trains is asked to stop through the records: that server stops
-        it within about a second (`STOP_POLL_S`). False when there was nothing to stop.
+        it within about a second (`lab.jobs.stops`). False when there was nothing to stop.
 
         Raises:
             PermissionError: ``who`` did not start it and is not a teacher.
@@ -271,29 +269,10 @@ class JobManager:
             raise PermissionError(f"Only {run.owner}, who started run {run_id}, can stop it.")
         return self.store.ask_to_stop(run_id, who, run.server)  # False: it ended meanwhile
 
-    def _listen_for_stops(self) -> None:
-        """While this server has jobs, one thread looks in the records every `STOP_POLL_S`
-        for a Stop pressed on another server sharing them (call under ``self._lock``)."""
-        if self._stop_listener is None:
-            self._stop_listener = threading.Thread(target=self._hear_stops, name="stops-from-elsewhere",
-                                                   daemon=True)
-            self._stop_listener.start()
-
-    def _hear_stops(self) -> None:
-        while True:
-            time.sleep(STOP_POLL_S)
-            with self._lock:
-                if not self.queue.active():
-                    self._stop_listener = None  # the next job starts another
-                    return
-            try:
-                for run_id in self.store.stops_asked(self.server):
-                    recorder = self._live(run_id)
-                    if recorder is not None:
-                        self._stop_here(recorder)
-                    self.store.update_run(run_id, stop_asked_by=None)  # heard
-            except Exception as exc:  # the records are away for a moment: look again next time
-                log.warning("looking for stops asked elsewhere: %s", exc)
+    def _stop_asked_elsewhere(self, run_id: int) -> None:
+        recorder = self._live(run_id)
+        if recorder is not None:
+            self._stop_here(recorder)
 
     # ---- looking --------------------------------------------------------------------------
 
@@ -375,7 +354,7 @@ class JobManager:
             self._jobs[recorder.job.id] = recorder
         self.queue.add([r.job for r in recorders])
         self._release()
-        self._listen_for_stops()
+        self._stops.wake()
 
     def _release(self) -> None:
         for job in self.queue.release():
