@@ -1,10 +1,15 @@
 """A run's answers on the whole test set: `lab.evaluate` against plain ``model.predict``.
 
-The Evaluate page computes a run's probabilities for every test image once and keeps
-them beside its model file. This trains each preset briefly through the lab's own job
-manager (so the run has a real model file and real weights), then, alternating in one
-process, times:
+The Evaluate page shows a run's probabilities for every test image, kept beside its
+model file: handed over by the run's own test at the end of training, or computed once
+on the first visit. This trains each preset briefly through the lab's own job manager
+(so the run has a real model file and real weights), times opening it on Evaluate right
+after training (once: the answers its test kept), then, alternating in one process:
 
+* test, plain: ``model.evaluate`` on the test set (what a training run ends with in plain
+  Keras: loss and accuracy only);
+* test, lab: `lab.scoring.score`, the lab's end-of-training test: the same loss and
+  accuracy and every answer, from one pass;
 * plain: ``model.predict(x)`` on the scaled test images, the model already loaded (what
   a learner would type);
 * lab, compute: `lab.evaluate.answers` on the same loaded model and images;
@@ -40,7 +45,7 @@ import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lab import data, evaluate, predict  # noqa: E402
+from lab import data, evaluate, predict, scoring  # noqa: E402
 from lab.build import build_model  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
@@ -95,15 +100,24 @@ def bench(key: str, args, manager: JobManager) -> dict:
     models = manager.models
     path = models.locate(run)
     ds = data.load(args.dataset)
+    after_training, *open_after = timed(lambda: evaluate.for_run(run, models))  # the run's test kept them
     model = keras.models.load_model(path, compile=False)
-    x = ds.scaled(ds.x_test)
-    model.predict(x[:512], verbose=0)  # uncounted warm-up of both code paths
+    tested = keras.models.load_model(path)  # compiled as trained, for the test
+    x, y = ds.scaled(ds.x_test), keras.utils.to_categorical(ds.y_test, len(ds.class_names))
+    model.predict(x[:512], verbose=0)  # uncounted warm-up of every code path
     evaluate.answers(model, x[:512])
-    rows = {"plain": [], "compute": [], "first open": [], "open again": []}
+    tested.evaluate(x[:512], y[:512], batch_size=512, verbose=0)
+    scoring.score(tested, x[:512], y[:512])
+    rows = {"test, plain": [], "test, lab": [], "plain": [], "compute": [], "first open": [], "open again": []}
     others = []
     for _ in range(args.rounds):
         common.wait_idle(args.max_others, timeout_s=args.idle_timeout)
         watch = common.Others()
+        figures, *t = timed(lambda: tested.evaluate(x, y, batch_size=512, verbose=0, return_dict=True))
+        rows["test, plain"].append(t)
+        score, *t = timed(lambda: scoring.score(tested, x, y))
+        rows["test, lab"].append(t)
+        assert abs(score.accuracy - figures["accuracy"]) < 1e-6 and abs(score.loss - figures["loss"]) < 1e-4
         plain, *t = timed(lambda: model.predict(ds.scaled(ds.x_test), verbose=0))
         rows["plain"].append(t)
         ours, *t = timed(lambda: evaluate.answers(model, ds.scaled(ds.x_test)))
@@ -116,8 +130,9 @@ def bench(key: str, args, manager: JobManager) -> dict:
         rows["open again"].append(t)
         others.append(watch.share())
         assert np.array_equal(ours, plain) and np.array_equal(opened.probs, plain) and np.array_equal(again.probs, plain)
+        assert np.array_equal(score.outputs, plain) and np.array_equal(after_training.probs, plain)
     out = {"preset": key, "images": len(x), "macs": multiply_adds(model), "others": max(others),
-           "test_acc": opened.accuracy}
+           "test_acc": opened.accuracy, "open after training": tuple(open_after)}
     for name, values in rows.items():
         out[name] = (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
     if args.bf16:
@@ -156,7 +171,17 @@ def main(argv=None) -> int:
               f"{r['compute'][0]:.2f} ({r['compute'][1]:.2f}) | {r['first open'][0]:.2f} ({r['first open'][1]:.2f}) | "
               f"{r['open again'][0] * 1000:.0f} | {r['first open'][0] / r['plain'][0]:.2f} | "
               f"{flops / r['compute'][1] / 1e9:.0f} | {r['others']:.0%} |")
-    print("\nAnswers identical to `model.predict` in every round (np.array_equal): yes; test accuracies "
+    print("\nAt the end of training: the lab's test (figures and answers, one pass) against plain `model.evaluate`, "
+          "and opening the run on Evaluate right after\n")
+    print("| preset | plain `model.evaluate` s (CPU s) | lab test with answers s (CPU s) | lab / plain | "
+          "Evaluate, first open after training ms |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in results:
+        plain, lab = r["test, plain"], r["test, lab"]
+        print(f"| {r['preset']} | {plain[0]:.2f} ({plain[1]:.2f}) | {lab[0]:.2f} ({lab[1]:.2f}) | "
+              f"{lab[0] / plain[0]:.2f} | {r['open after training'][0] * 1000:.0f} |")
+    print("\nAnswers identical to `model.predict` in every round (np.array_equal), the ones the run's test kept "
+          "included: yes; the lab test's loss and accuracy equal `evaluate`'s (to 1e-4, 1e-6); test accuracies "
           + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
     if args.bf16:
         print("\n| preset | bfloat16 copy, `predict` s (CPU s) | answers that change (of the test set) | largest "

@@ -71,7 +71,18 @@ class ModelFiles:
     def predictions(self, run: RunRecord) -> Path:
         """Where run ``run``'s answers on its test set are kept (`read_predictions`), beside
         its model file; `remove` deletes them with it."""
-        return self.folder / f"run_{run.id}.predictions.npz"
+        return predictions_beside(self.target(run.id))
+
+
+def predictions_beside(model_file: Path | str) -> Path:
+    """Where the answers of the model written at ``model_file`` are kept.
+
+    Example:
+        >>> predictions_beside("/srv/lab/trained/run_7.keras").name
+        'run_7.predictions.npz'
+    """
+    path = Path(model_file)
+    return path.with_name(f"{path.stem}.predictions.npz")
 
 
 def write_model(net, path: Path | str) -> None:

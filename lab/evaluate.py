@@ -1,11 +1,12 @@
 """What a trained network gets right and wrong on the whole test set.
 
-A run's answers on every test image are computed once (`for_run`) and kept
-beside its model file (`lab.artifacts`), keyed to the model file's version and
-to the test set, so opening the run again is instant and a continued run gets
-fresh ones. Everything else here reads those answers: the gallery, the
-confusion matrix, accuracy per class, one image explained in words, and two
-runs compared class by class.
+A run's answers on every test image are kept beside its model file
+(`lab.artifacts`): handed over by the run's own test at the end of its
+training (`keep`), or else computed once on the first visit (`for_run`). They
+are keyed to the model file's version and to the test set, so opening the run
+is instant and a continued run gets fresh ones. Everything else here reads
+those answers: the gallery, the confusion matrix, accuracy per class, one image
+explained in words, and two runs compared class by class.
 """
 
 from __future__ import annotations
@@ -82,15 +83,30 @@ def answers(model, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
     Keras' own compiled predict step (``predict_on_batch``) on batches of ``batch``: the
     very numbers ``model.predict`` gives, without its per-call data pipeline, and about
     twice as fast as calling the model eagerly (the compiled graph fuses each
-    convolution with its activation). Outputs that are not already probabilities (no
-    softmax at the end) are passed through a softmax, as in `lab.predict.probabilities`.
+    convolution with its activation). See `as_probabilities` for outputs that are not
+    probabilities.
 
     Raises:
         EvaluateError: the model does not take these images, or answers NaN.
     """
     rows = _as_model_input(model, images)
-    out = np.concatenate([np.asarray(model.predict_on_batch(rows[i:i + batch]), dtype=np.float32)
-                          for i in range(0, len(rows), batch)]) if len(rows) else np.zeros((0, 0), np.float32)
+    out = [np.asarray(model.predict_on_batch(rows[i:i + batch]), dtype=np.float32) for i in range(0, len(rows), batch)]
+    return as_probabilities(np.concatenate(out) if out else np.zeros((0, 0), np.float32))
+
+
+def as_probabilities(out: np.ndarray) -> np.ndarray:
+    """A model's outputs as probabilities: as they are when every row already is one (a
+    softmax at the end), else all passed through a softmax, as in `lab.predict.probabilities`.
+
+    Example:
+        >>> as_probabilities(np.array([[0.25, 0.75]], np.float32)).tolist()
+        [[0.25, 0.75]]
+        >>> as_probabilities(np.array([[0.0, 0.0]], np.float32)).tolist()
+        [[0.5, 0.5]]
+
+    Raises:
+        EvaluateError: an output is NaN or infinite (training diverged).
+    """
     if not np.all(np.isfinite(out)):
         raise EvaluateError("The model answers NaN: its training diverged. Pick another run.")
     if len(out) and (out.min() < 0 or np.abs(out.sum(axis=1) - 1.0).max() > 1e-3):
@@ -157,13 +173,33 @@ def for_run(run: RunRecord, models: ModelFiles) -> Predictions:
     kept_at = models.predictions(run)
     with _LOCKS[str(kept_at)]:
         made = artifacts.version(path)
-        key = f"{made}|{test_set_key(ds)}"
+        key = _kept_key(made, test_set_key(ds))
         probs = artifacts.read_predictions(kept_at, key)
         if probs is None:
             probs = _compute(run, path, ds)
             if artifacts.version(path) == made:  # not saved again meanwhile (a checkpoint): keep them
                 artifacts.write_predictions(kept_at, key, probs)
     return Predictions(ds.y_test, probs, ds.class_names)
+
+
+def keep(model_file, test_set: str, probs: np.ndarray) -> bool:
+    """Keep ``probs``, the answers on the test set whose `test_set_key` is ``test_set`` of
+    the model just written at ``model_file``, where `for_run` finds them: a run's own test
+    at the end of its training hands them over, so Evaluate never computes them again.
+    False, with nothing kept, when the folder refuses the file (they are computed on the
+    first visit instead).
+    """
+    kept_at = artifacts.predictions_beside(model_file)
+    try:
+        with _LOCKS[str(kept_at)]:
+            artifacts.write_predictions(kept_at, _kept_key(artifacts.version(model_file), test_set), probs)
+    except OSError:
+        return False
+    return True
+
+
+def _kept_key(version: str, test_set: str) -> str:
+    return f"{version}|{test_set}"
 
 
 def _compute(run: RunRecord, path, ds: data.Dataset) -> np.ndarray:

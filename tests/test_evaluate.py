@@ -122,6 +122,34 @@ def test_answers_are_kept_and_computed_again_after_continue(installed):
     assert np.array_equal(evaluate.for_run(run, models).probs, later.probs)
 
 
+def test_a_run_hands_its_test_answers_to_evaluate_so_they_are_never_computed_again(monkeypatch):
+    """The run's own test at the end of training is one pass that gives its test loss, its
+    accuracy and the answers Evaluate shows: kept under the model file's version, equal to
+    answers computed anew from the file, and matching the recorded figures."""
+    preset = load_presets()["workshop_16_16_10"]
+    manager = page_manager()
+    job = manager.submit(preset.model, replace(preset.train, epochs=1, train_limit=1000), "ada")
+    assert manager.wait(job.id, 120).status == "finished"
+    run = Store().run(job.id)
+    ds = lab.data.load("mnist")
+    path = manager.models.locate(run)
+    kept = artifacts.read_predictions(manager.models.predictions(run),
+                                      f"{artifacts.version(path)}|{evaluate.test_set_key(ds)}")
+    assert kept is not None and kept.shape == (len(ds.y_test), 10)
+    fresh = evaluate.answers(keras.models.load_model(path, compile=False), ds.scaled(ds.x_test))
+    assert np.array_equal(kept, fresh)
+    assert run.test_acc == pytest.approx(float(np.mean(kept.argmax(axis=1) == ds.y_test)), abs=1e-6)
+    eps = keras.config.epsilon()  # Keras clips probabilities before the log
+    crossentropy = -np.log(np.clip(kept[np.arange(len(kept)), ds.y_test], eps, 1 - eps)).mean()
+    assert run.test_loss == pytest.approx(float(crossentropy), rel=1e-5)
+
+    def computed(*args):
+        raise AssertionError("the answers were computed again")
+
+    monkeypatch.setattr(evaluate, "_compute", computed)
+    assert np.array_equal(evaluate.for_run(run, manager.models).probs, kept)
+
+
 def test_a_run_still_training_is_read_at_its_last_saved_epoch(monkeypatch):
     monkeypatch.setenv("LAB_CHECKPOINT_S", "0")  # save at every epoch end
     preset = load_presets()["workshop_16_16_10"]

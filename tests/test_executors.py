@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from lab import reclaim
+from lab import artifacts, reclaim
 from lab.jobs.executors import ThreadExecutor
 from lab.jobs.job import Job
 from lab.jobs.recorder import Recorder
+from lab.jobs.sink import Answers, ModelSaver, Outcome
 from lab.records import Status
 from lab.records.sqlite import SQLiteStore
 from lab.spec import load_presets
@@ -95,3 +98,51 @@ def test_the_executor_gives_tensorflow_memory_back_after_a_job(store, tmp_path):
         job = xor_job(store, tmp_path)
         run_in_thread(job, Recorder(job, store))
     assert reclaim.custom_gradient_keys() - before == set()
+
+
+def test_the_answers_of_a_run_are_kept_only_beside_the_file_holding_the_model_tested(store, tmp_path):
+    """A trainer's test answers are kept for Evaluate under the model file's version, and
+    never when the last save failed (the file then holds an older model)."""
+    job = xor_job(store, tmp_path)
+    probs = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
+    outcome = Outcome(Status.FINISHED, "", 0.3, 0.5, 1.0, answers=Answers("xor:4:0", probs))
+    path = Path(job.model_file)
+    kept = artifacts.predictions_beside(path)
+
+    def refuse(_):
+        raise PermissionError(13, "Permission denied")
+
+    recorder = Recorder(job, store)
+    save = ModelSaver(recorder, path, job.model_key)
+    save(lambda p: p.write_bytes(b"epoch 1"), 1)
+    save(refuse, 2)  # the file still holds epoch 1; the answers are epoch 2's
+    recorder.finish(outcome)
+    assert not kept.exists()
+    assert store.run(job.id).message.startswith("The model could not be saved")
+
+    recorder = Recorder(job, store)
+    save = ModelSaver(recorder, path, job.model_key)
+    save(refuse, 1)
+    save(lambda p: p.write_bytes(b"epoch 2"), 2)
+    recorder.finish(outcome)
+    assert np.array_equal(artifacts.read_predictions(kept, f"{artifacts.version(path)}|xor:4:0"), probs)
+
+
+def test_a_failed_save_after_one_that_worked_is_reported_again():
+    told = []
+
+    class Sink:
+        def saved(self, epoch, key):
+            told.append(("saved", epoch))
+
+        def save_failed(self, message):
+            told.append(("failed", message[:28]))
+
+    def refuse(_):
+        raise PermissionError(13, "Permission denied")
+
+    save = ModelSaver(Sink(), "/srv/lab/trained/run_3.keras", "run_3.keras")
+    for write, epoch in ((refuse, 1), (refuse, 2), (lambda p: None, 3), (refuse, 4), (refuse, 5)):
+        save(write, epoch)
+    assert told == [("failed", "The model could not be saved"), ("saved", 3), ("failed", "The model could not be saved")]
+    assert save.ok is False

@@ -13,12 +13,15 @@ import time
 from dataclasses import replace
 
 import keras
+import numpy as np
 import pytest
 
 from appkit import page, page_manager, values, version
 from jobkit import SMALL, wait_until
 from pgkit import free_port
 
+import lab.data
+from lab import artifacts, evaluate
 from lab.jobs import JobManager, JobRejected, ProgressSnapshot, Sample
 from lab.jobs.executors import ThreadExecutor, Unavailable, from_settings
 from lab.jobs.job import Job
@@ -69,8 +72,13 @@ def test_a_run_on_ray_saves_its_model_where_the_server_reads_it(manager, ray_clu
     run = manager.store.run(job.id)
     assert run.device.startswith(f"CPU (1 of {os.cpu_count()} cores), Ray node ")  # the one core it asked for
     assert run.saved_epoch == 2
-    net = keras.models.load_model(manager.models.locate(run))  # the server's file, for Draw and Evaluate
+    path = manager.models.locate(run)
+    net = keras.models.load_model(path)  # the server's file, for Draw and Evaluate
     assert net.count_params() == run.params
+    ds = lab.data.load("mnist")  # the worker's test answers came back with it, kept for Evaluate
+    kept = artifacts.read_predictions(manager.models.predictions(run),
+                                      f"{artifacts.version(path)}|{evaluate.test_set_key(ds)}")
+    assert np.array_equal(kept, evaluate.answers(net, ds.scaled(ds.x_test)))
     assert manager.executor.where.startswith(f"on the Ray cluster at {ray_cluster}: 2 nodes, 2 CPUs")
 
 

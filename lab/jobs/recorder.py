@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import replace
 
-from lab import advice
+from lab import advice, evaluate
 from lab.jobs.job import Job
 from lab.jobs.progress import LiveProgress, ProgressSnapshot, Sample
 from lab.jobs.sink import Outcome
@@ -36,6 +36,7 @@ class Recorder:
         self.begun = False
         self.device: str | None = None
         self.note = ""  # something the run's final message must say (a model that could not be saved)
+        self.file_current = False  # the model file holds the trainer's latest saved weights
 
     # ---- control, from the server ---------------------------------------------------
 
@@ -84,13 +85,17 @@ class Recorder:
         self.progress.update(advice=advice.diagnose(self.progress.history(), self._classes()))
 
     def saved(self, epoch: int, key: str) -> None:
+        self.file_current = True
         self.store.update_run(self.job.id, model_path=key, saved_epoch=epoch)
 
     def save_failed(self, message: str) -> None:
+        self.file_current = False
         self.note = message
         self.progress.update(message=message)
 
     def finish(self, outcome: Outcome) -> None:
+        if outcome.answers is not None and self.file_current:  # kept before the run reads as ended
+            evaluate.keep(self.job.model_file, outcome.answers.test_set, outcome.answers.probs)
         if self.note:
             outcome = replace(outcome, message=" ".join(m for m in (outcome.message, self.note) if m))
         self.progress.update(status=outcome.status, message=outcome.message, seconds=outcome.seconds,

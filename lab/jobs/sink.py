@@ -7,9 +7,11 @@ a process boundary it is a proxy that forwards the same calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
+
+import numpy as np
 
 from lab import artifacts
 from lab.jobs.progress import Sample
@@ -17,14 +19,26 @@ from lab.records.types import Epoch, Status
 
 
 @dataclass(frozen=True)
+class Answers:
+    """A model's probabilities for every image of the test set whose
+    `lab.evaluate.test_set_key` is ``test_set`` (row ``i`` for image ``i``)."""
+
+    test_set: str
+    probs: np.ndarray
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """How a job ended: its status, a message, test figures and total seconds."""
+    """How a job ended: its status, a message, test figures and total seconds; and, when
+    the model file it saved last holds the model it tested, that model's ``answers`` on
+    the test set (for the Evaluate page)."""
 
     status: Status
     message: str = ""
     test_loss: float | None = None
     test_acc: float | None = None
     seconds: float = 0.0
+    answers: Answers | None = field(default=None, compare=False, repr=False)
 
 
 class ProgressSink(Protocol):
@@ -69,8 +83,10 @@ class ProgressSink(Protocol):
 
 
 class ModelSaver:
-    """Writes one job's model file and tells its sink: ``saved``, or, the first time the
-    folder refuses it, ``save_failed`` with what to do (training goes on either way).
+    """Writes one job's model file and tells its sink: ``saved``, or, when the folder
+    refuses it (the first time, or the first time after a save that worked),
+    ``save_failed`` with what to do (training goes on either way). ``ok`` says whether
+    the last write worked (None before the first).
 
     Example:
         >>> class Told:
@@ -82,19 +98,22 @@ class ModelSaver:
         >>> def refuse(path): raise PermissionError(13, "Permission denied")
         >>> save(refuse, 2); save(refuse, 3)
         The model could not be saved
+        >>> save.ok
+        False
     """
 
     def __init__(self, sink: ProgressSink, path: Path | str, key: str):
         self.sink, self.path, self.key = sink, Path(path), key
-        self.failed = False
+        self.ok: bool | None = None
 
     def __call__(self, write: Callable[[Path], None], epoch: int) -> None:
         """``write(path)`` the file that holds the weights after ``epoch``, and report it."""
         try:
             write(self.path)
         except OSError as exc:
-            if not self.failed:
-                self.failed = True
+            if self.ok is not False:
                 self.sink.save_failed(artifacts.save_error(self.path, exc))
+            self.ok = False
             return
+        self.ok = True
         self.sink.saved(epoch, self.key)

@@ -12,13 +12,13 @@ import time
 
 import keras
 
-from lab import advice, artifacts, data, prepare
+from lab import advice, artifacts, data, evaluate, predict, prepare, scoring
 from lab.build import build_model, compile_model
 from lab.device import device_name
 from lab.jobs.callbacks import (Checkpoint, KeepBest, RecordEpochs, ReportProgress, StopOnNaN,
                                 StopOnRequest)
 from lab.jobs.job import Job, JobRejected
-from lab.jobs.sink import ModelSaver, Outcome, ProgressSink
+from lab.jobs.sink import Answers, ModelSaver, Outcome, ProgressSink
 from lab.records import Status
 from lab.summary import validate
 
@@ -81,19 +81,32 @@ class Trainer:
         if best.best_weights is not None:  # keep the best epoch: its weights, its number
             net.set_weights(best.best_weights)
             done = best.best_epoch
+        saved = False
         if not nan.diverged and (done > job.initial_epoch or not job.resumes):
             self._save(net, done)  # a diverged model (NaN weights) is not kept
+            saved = bool(self.saver.ok)
         seconds = job.previous_seconds + time.perf_counter() - t0
         if nan.diverged:
             outcome = Outcome(Status.DIVERGED, advice.NAN_ADVICE, seconds=seconds)
         else:
             sink.phase("Testing")
-            test = net.evaluate(arr.x_test, arr.y_test, batch_size=512, verbose=0, return_dict=True)
+            test = scoring.score(net, arr.x_test, arr.y_test)
             status = Status.STOPPED if stop.stopped else Status.FINISHED
-            outcome = Outcome(status, "Stopped by its owner." if stop.stopped else "",
-                              float(test["loss"]), float(test["accuracy"]), seconds)
+            outcome = Outcome(status, "Stopped by its owner." if stop.stopped else "", test.loss, test.accuracy,
+                              seconds, answers=self._answers(ds, test) if saved else None)
         sink.finish(outcome)
         return outcome
+
+    @staticmethod
+    def _answers(ds: data.Dataset, test: scoring.Score) -> Answers | None:
+        """The tested model's answers for the Evaluate page (none for the XOR table, or
+        for outputs that are not numbers)."""
+        if not predict.draws_for(ds.name):
+            return None
+        try:
+            return Answers(evaluate.test_set_key(ds), evaluate.as_probabilities(test.outputs))
+        except evaluate.EvaluateError:
+            return None
 
     def _model(self, input_shape):
         job = self.job
