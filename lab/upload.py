@@ -142,8 +142,7 @@ def receive(raw: bytes, filename: str, dataset: str, store: RecordStore, models:
         except BaseException:  # the record is only half made: it must not stay
             store.delete_run(run_id)
             raise
-        key = f"{artifacts.version(target)}|{evaluate.test_set_key(ds)}"
-        artifacts.write_predictions(models.predictions(store.run(run_id)), key, probs)
+        evaluate.keep(target, evaluate.test_set_key(ds), probs)  # Evaluate opens it at once
         return run_id
     finally:
         tmp.unlink(missing_ok=True)
