@@ -432,3 +432,28 @@ def test_a_stop_pressed_on_another_server_sharing_the_records_stops_the_run(tmp_
     assert b.wait(again.id, 60).status == "stopped"
     last = a.continue_run(job.id, 1, owner="ada", owner_id="p-ada")
     assert a.wait(last.id, 120).status == "finished"
+
+
+def test_a_continued_run_may_be_stopped_by_its_owner_or_whoever_continued_it_from_any_server(tmp_path, monkeypatch):
+    store_path = tmp_path / "runs.sqlite"
+
+    def server(name: str) -> JobManager:
+        monkeypatch.setenv("LAB_SERVER_NAME", name)
+        return JobManager(Store(store_path), model_dir=tmp_path / "trained", home=tmp_path / name)
+
+    a = server("lab-a")
+    first = a.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p-ada")
+    assert a.wait(first.id, 120).status == "finished"
+    b = server("lab-b")
+    refused = f"Only ada, who started run {first.id}, or bob, who continued it, can stop it."
+    for stopper, here, there in (("p-bob", a, b), ("p-ada", b, b)):  # from another server, then on b itself
+        job = b.continue_run(first.id, 100, owner="bob", owner_id="p-bob")
+        wait_until(lambda: a.store.run(first.id).status == "running", what="bob's continue trains on b")
+        assert a.store.run(first.id).continued_by_id == "p-bob"
+        for server_ in (a, b):
+            assert set(server_.view(first.id).stoppers) == {"p-ada", "p-bob"}  # both see Stop
+            with pytest.raises(PermissionError) as refusal:
+                server_.stop(first.id, "p-carol")
+            assert str(refusal.value) == refused
+        assert here.stop(first.id, stopper)
+        assert there.wait(job.id, 60).status == "stopped"

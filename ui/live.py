@@ -61,7 +61,7 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
                               "batch is there; its finished epochs appear here, and Stop works from here too."))
         if view.place > 0:
             st.info(f"Waiting for a free place: number {view.place} in line.")
-        if ((view.live or elsewhere) and (view.power == me.id or me.teacher)
+        if ((view.live or elsewhere) and (me.id in view.stoppers or me.teacher)
                 and st.button("Stop", key=f"stop_{run_id}")):
             try:
                 if not manager.stop(run_id, me.id, teacher=me.teacher):

@@ -24,7 +24,7 @@ from lab.jobs.queue import JobQueue
 from lab.jobs.recorder import Recorder
 from lab.jobs.stops import StopListener
 from lab.jobs.view import RunView, from_record
-from lab.records import RecordStore, Status, open_store
+from lab.records import RecordStore, RunRecord, Status, open_store
 from lab.settings import settings
 from lab.spec import ModelSpec, SpecError, TrainSpec, to_json
 from lab.summary import layer_table, total_params, validate
@@ -235,8 +235,8 @@ class JobManager:
         recorder = self._live(job_id)
         if recorder is None:
             return self._ask_to_stop(job_id, who, teacher)
-        if not teacher and who != recorder.job.owner_id:
-            raise PermissionError(f"Only {recorder.job.owner}, who started run {job_id}, can stop it.")
+        run = self.store.run(job_id) or RunRecord(job_id, owner=recorder.job.owner, owner_id=recorder.job.owner_id)
+        _may_stop(run, who, teacher, recorder.job)
         self._stop_here(recorder)
         return True
 
@@ -265,8 +265,7 @@ class JobManager:
         run = self.store.run(run_id)
         if run is None or not self.trains_elsewhere(run):
             return False
-        if not teacher and who != run.power:
-            raise PermissionError(f"Only {run.owner}, who started run {run_id}, can stop it.")
+        _may_stop(run, who, teacher)
         return self.store.ask_to_stop(run_id, who, run.server)  # False: it ended meanwhile
 
     def _stop_asked_elsewhere(self, run_id: int) -> None:
@@ -302,7 +301,7 @@ class JobManager:
             return None
         recorder = self._jobs.get(run_id)
         if recorder is None or self.trains_elsewhere(run):  # not here, or here once but on another server now
-            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.power)
+            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.stoppers)
         progress = recorder.snapshot()
         if progress.status == Status.FAILED and not progress.error:
             progress = replace(progress, error=run.message)
@@ -310,8 +309,8 @@ class JobManager:
             progress = replace(progress, message=run.message or "")
         live = not recorder.done.is_set()
         if live:
-            return RunView(run, progress, self.place(run_id), True, recorder.job.owner, recorder.job.owner_id)
-        return RunView(run, progress, self.place(run_id), False, run.owner or "", run.power)
+            return RunView(run, progress, self.place(run_id), True, recorder.job.owner, _stoppers(run, recorder.job))
+        return RunView(run, progress, self.place(run_id), False, run.owner or "", run.stoppers)
 
     def wait(self, job_id: int, timeout: float | None = None) -> ProgressSnapshot:
         """Block until the job ends (for scripts and tests); returns its progress."""
@@ -370,6 +369,24 @@ class JobManager:
                 del self._jobs[old]
             self._release()
         recorder.done.set()
+
+
+def _stoppers(run: RunRecord, job: Job | None = None) -> tuple[str, ...]:
+    """Who may stop ``run`` (teachers aside): its owner and whoever pressed the Continue
+    that ``job`` is (this server's job for it), else the one the records name."""
+    if job is None:
+        return run.stoppers
+    return tuple(dict.fromkeys((run.power, job.owner_id)))
+
+
+def _may_stop(run: RunRecord, who: str, teacher: bool, job: Job | None = None) -> None:
+    """Nothing when ``who`` may stop ``run`` (see `_stoppers`), else PermissionError naming who may."""
+    allowed = _stoppers(run, job)
+    if teacher or who in allowed:
+        return
+    continuer = (job.owner if job is not None else run.continued_by) if len(allowed) > 1 else None
+    also = f" or {continuer}, who continued it," if continuer else ""
+    raise PermissionError(f"Only {run.owner}, who started run {run.id},{also} can stop it.")
 
 
 def _specs(run) -> tuple[ModelSpec, TrainSpec]:

@@ -68,7 +68,8 @@ class Recorder:
         if job.resumes:  # epochs after the saved model are trained again
             self.store.drop_epochs_after(job.id, job.initial_epoch)
             self.store.update_run(job.id, status=Status.RUNNING, device=self.device,
-                                  continued_by=job.owner, epochs_planned=job.train.epochs,
+                                  continued_by=job.owner, continued_by_id=job.owner_id,
+                                  epochs_planned=job.train.epochs,
                                   train_json=to_json(job.train), message="", interrupted_while=None,
                                   server=job.server)
 

@@ -15,9 +15,11 @@ class RunView:
     """A run as a page shows it.
 
     ``live`` is true while this server trains or queues it; ``owner`` is the
-    name of who may stop it now (whoever started the live job: for a continued
-    run, the person who pressed Continue) and ``power`` their identity;
-    ``place`` is 0 when training, 1.. in line, -1 otherwise.
+    name of who started the live job (for a continued run, the person who
+    pressed Continue), else of the run's owner; ``stoppers`` are the identities
+    that may stop it (`lab.records.RunRecord.stoppers`, and whoever pressed a
+    Continue still waiting here); ``place`` is 0 when training, 1.. in line, -1
+    otherwise.
     """
 
     run: RunRecord
@@ -25,7 +27,7 @@ class RunView:
     place: int
     live: bool
     owner: str
-    power: str
+    stoppers: tuple[str, ...]
 
 
 def from_record(run: RunRecord, history: list[Epoch]) -> ProgressSnapshot:

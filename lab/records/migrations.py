@@ -65,6 +65,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "Stop pressed on a lab server other than the one training the run", (
         "ALTER TABLE runs ADD COLUMN stop_asked_by TEXT",
     )),
+    Migration(8, "the identity of whoever last continued a run (they may stop it from any server)", (
+        "ALTER TABLE runs ADD COLUMN continued_by_id TEXT",
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

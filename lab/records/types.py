@@ -54,7 +54,8 @@ class RunRecord:
     ``model_path`` is where `lab.artifacts` finds the run's model file (ask
     `lab.artifacts.ModelFiles`, never open it directly); ``saved_epoch`` is
     the epoch that file holds. ``continued_by`` is whoever last pressed
-    Continue (``owner`` stays who started the run); ``interrupted_while``
+    Continue (``owner`` stays who started the run), ``continued_by_id`` their
+    identity; ``interrupted_while``
     says whether an interrupted run was ``queued`` or ``running``.
     """
 
@@ -94,6 +95,7 @@ class RunRecord:
     origin: str | None = None  # None: trained by this lab; "uploaded": a model file someone sent
     server: str | None = None  # the lab server that trains (or last trained) it: `lab.settings`' server
     stop_asked_by: str | None = None  # who pressed Stop on another server; the training server stops it
+    continued_by_id: str | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> "RunRecord":
@@ -110,6 +112,18 @@ class RunRecord:
         """Who may stop, delete or queue this run again: its owner's identity. A run recorded
         before identities existed belongs to no one who can prove it: only a teacher may."""
         return self.owner_id or f"legacy:{self.owner}"
+
+    @property
+    def stoppers(self) -> tuple[str, ...]:
+        """Who may stop it while it trains (teachers aside): its owner and, once a Continue
+        has begun, whoever pressed it.
+
+        Example:
+            >>> RunRecord(3, owner="ada", owner_id="p1", continued_by_id="p2").stoppers
+            ('p1', 'p2')
+        """
+        extra = self.continued_by_id
+        return (self.power,) + ((extra,) if extra and extra != self.power else ())
 
 
 RUN_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
