@@ -189,10 +189,9 @@ def keep(model_file, test_set: str, probs: np.ndarray) -> bool:
     False, with nothing kept, when the folder refuses the file (they are computed on the
     first visit instead).
     """
-    kept_at = artifacts.predictions_beside(model_file)
-    try:
-        with _LOCKS[str(kept_at)]:
-            artifacts.write_predictions(kept_at, _kept_key(artifacts.version(model_file), test_set), probs)
+    try:  # no lock: the write is atomic, and a `for_run` computing meanwhile for an older file keeps nothing
+        artifacts.write_predictions(artifacts.predictions_beside(model_file),
+                                    _kept_key(artifacts.version(model_file), test_set), probs)
     except OSError:
         return False
     return True

@@ -5,6 +5,11 @@ numbers; the Evaluate page then needs the network's output for every test image,
 which would be a second pass as long as the first (5 s for the 32-64-128 CNN on
 10,000 images here). `score` makes the one pass give all three, with the model's own
 compiled loss and metrics, so the figures are the ones ``evaluate`` reports.
+
+The loss is computed inside the compiled step, from the graph's own output, as
+``evaluate`` computes it: there Keras takes a softmax's input (the logits) for the
+cross-entropy, which stays exact for an image whose true class got a probability
+below 1e-7, where the loss of the probabilities alone is clipped.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from lab.evaluate import BATCH
 
@@ -28,25 +34,30 @@ class Score:
 
 
 def score(net: keras.Model, x: np.ndarray, y: np.ndarray, batch: int = BATCH) -> Score:
-    """Test compiled ``net`` on inputs ``x`` with targets ``y`` (as they were trained).
+    """Test compiled ``net`` on inputs ``x`` (at least one) with targets ``y`` (as they were trained).
 
-    Each batch goes through Keras' compiled predict step once; its loss and its
-    ``accuracy`` come from the model's compiled loss and metrics, weighted by batch size
+    Each batch goes once through a compiled step that calls the model as Keras'
+    predict step does and computes the model's compiled loss on that output; the
+    ``accuracy`` comes from the model's compiled metrics; both are weighted by batch size
     as ``evaluate`` weights them (they agree with ``evaluate`` to float rounding). The
-    outputs are exactly what ``predict_on_batch`` gives, so they equal
-    `lab.evaluate.answers` on the same model and images. The model's metrics are reset
-    first; afterwards they hold the test's.
+    outputs are the ones ``predict_on_batch`` gives, so they equal `lab.evaluate.answers`
+    on the same model and images. The model's metrics are reset first; afterwards they
+    hold the test's.
     """
+
+    def step(xb, yb):
+        out = net(xb, training=False)
+        return out, net.compute_loss(x=xb, y=yb, y_pred=out, training=False)
+
+    compiled = tf.function(step, jit_compile=bool(net.jit_compile), reduce_retracing=True)
     net.reset_metrics()
     loss = keras.metrics.Mean()
     outputs = []
     for i in range(0, len(x), batch):
         xb, yb = x[i:i + batch], y[i:i + batch]
-        out = net.predict_on_batch(xb)
-        loss.update_state(net.compute_loss(x=xb, y=yb, y_pred=out, training=False), sample_weight=len(xb))
+        out, batch_loss = compiled(xb, yb)
+        out = np.asarray(out, dtype=np.float32)
+        loss.update_state(batch_loss, sample_weight=len(xb))
         net.compute_metrics(xb, yb, out)
-        outputs.append(np.asarray(out, dtype=np.float32))
-    accuracy = float(net.get_metrics_result()["accuracy"])
-    width = net.output_shape[-1]
-    return Score(float(loss.result()), accuracy,
-                 np.concatenate(outputs) if outputs else np.zeros((0, width), np.float32))
+        outputs.append(out)
+    return Score(float(loss.result()), float(net.get_metrics_result()["accuracy"]), np.concatenate(outputs))

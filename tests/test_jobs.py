@@ -271,15 +271,16 @@ def test_continue_by_someone_else_keeps_the_author_and_records_who_continued(man
     manager.wait(job.id, 120)
     manager.continue_run(job.id, 100, owner="bob")
     wait_until(lambda: manager.view(job.id).progress.status == "running")
-    assert manager.view(job.id).owner == "bob"  # who may stop this continuation
-    with pytest.raises(PermissionError):
-        manager.stop(job.id, "ada")
+    view = manager.view(job.id)
+    assert view.owner == "bob" and view.stoppers == ("ada", "bob")  # the author and the continuer may stop it
+    with pytest.raises(PermissionError, match="Only ada, who started run .*, or bob, who continued it, can stop it"):
+        manager.stop(job.id, "carol")
     with pytest.raises(JobRejected, match="still training"):
         manager.continue_run(job.id, 1, owner="ada")
     manager.stop(job.id, "bob")
-    manager.wait(job.id, 60)
+    assert manager.wait(job.id, 60).status == "stopped"
     run = manager.store.run(job.id)
-    assert (run.owner, run.continued_by) == ("ada", "bob")
+    assert (run.owner, run.continued_by, run.continued_by_id, run.message) == ("ada", "bob", "bob", "Stopped on request.")
 
 
 def test_a_waiting_continue_taken_out_of_the_queue_leaves_the_run_as_it_was(tmp_path, executor):
@@ -445,15 +446,16 @@ def test_a_continued_run_may_be_stopped_by_its_owner_or_whoever_continued_it_fro
     first = a.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p-ada")
     assert a.wait(first.id, 120).status == "finished"
     b = server("lab-b")
-    refused = f"Only ada, who started run {first.id}, or bob, who continued it, can stop it."
-    for stopper, here, there in (("p-bob", a, b), ("p-ada", b, b)):  # from another server, then on b itself
-        job = b.continue_run(first.id, 100, owner="bob", owner_id="p-bob")
-        wait_until(lambda: a.store.run(first.id).status == "running", what="bob's continue trains on b")
-        assert a.store.run(first.id).continued_by_id == "p-bob"
+    # bob continues on b and stops it from a; then carol continues on b, bob (no longer) is
+    # refused, and ada, the author, stops it on b itself
+    for name, outsider, stopper, here in (("bob", "carol", "p-bob", a), ("carol", "bob", "p-ada", b)):
+        job = b.continue_run(first.id, 100, owner=name, owner_id=f"p-{name}")
+        wait_until(lambda: (a.store.run(first.id).status, a.store.run(first.id).continued_by_id)
+                   == ("running", f"p-{name}"), what=f"{name}'s continue trains on b")
         for server_ in (a, b):
-            assert set(server_.view(first.id).stoppers) == {"p-ada", "p-bob"}  # both see Stop
+            assert server_.view(first.id).stoppers == ("p-ada", f"p-{name}")  # both see Stop
             with pytest.raises(PermissionError) as refusal:
-                server_.stop(first.id, "p-carol")
-            assert str(refusal.value) == refused
+                server_.stop(first.id, f"p-{outsider}")
+            assert str(refusal.value) == f"Only ada, who started run {first.id}, or {name}, who continued it, can stop it."
         assert here.stop(first.id, stopper)
-        assert there.wait(job.id, 60).status == "stopped"
+        assert b.wait(job.id, 60).status == "stopped"

@@ -386,9 +386,22 @@ def test_studies_of_trials_are_numbered_in_turn(store):
 
 def test_a_stop_asked_from_another_server_is_kept_only_for_a_run_still_active_there(store):
     run_id = store.create_run(owner="ada", status="running", server="lab-a")
-    assert not store.ask_to_stop(run_id, "p-ada", "lab-b")  # not the server that trains it
-    assert store.ask_to_stop(run_id, "p-ada", "lab-a")
+    assert not store.ask_to_stop(run_id, "p-ada", "lab-b", None)  # not the server that trains it
+    assert store.ask_to_stop(run_id, "p-ada", "lab-a", None)
     assert store.stops_asked("lab-a") == [run_id] and store.stops_asked("lab-b") == []
     assert store.mark_interrupted("lab-a") == [run_id]  # its server died and came back: the ask goes too
     assert store.run(run_id).stop_asked_by is None and store.stops_asked("lab-a") == []
-    assert not store.ask_to_stop(run_id, "p-ada", "lab-a")  # it is not running any more
+    assert not store.ask_to_stop(run_id, "p-ada", "lab-a", None)  # it is not running any more
+
+
+def test_a_stop_asked_is_kept_only_while_the_run_is_the_continuation_it_was_asked_for(store):
+    """Permission to stop is checked against who continued the run; if another person's
+    Continue began meanwhile, the ask is not recorded."""
+    run_id = store.create_run(owner="ada", owner_id="p-ada", status="running", server="lab-a")
+    store.update_run(run_id, continued_by="carol", continued_by_id="p-carol")
+    assert store.run(run_id).stoppers == ("p-ada", "p-carol")
+    assert not store.ask_to_stop(run_id, "p-bob", "lab-a", "p-bob")  # bob's continuation is over
+    assert not store.ask_to_stop(run_id, "p-ada", "lab-a", None)
+    assert store.run(run_id).stop_asked_by is None
+    assert store.ask_to_stop(run_id, "p-carol", "lab-a", "p-carol")
+    assert store.run(run_id).stop_asked_by == "p-carol"

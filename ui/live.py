@@ -8,6 +8,7 @@ import streamlit as st
 
 from lab import charts
 from lab.jobs import JobManager
+from lab.jobs.sink import STOPPED
 from lab.records import Person, Status
 from ui import resources
 from ui.text import escape
@@ -41,7 +42,7 @@ def where_runs_train(manager: JobManager) -> None:
 
 
 def watch(manager: JobManager, run_id: int, me: Person) -> None:
-    """The watched run: its status line, Stop for its owner, progress, advice, charts and
+    """The watched run: its status line, Stop for whoever may stop it, progress, advice, charts and
     test figures; redrawn every second while it trains."""
     first = manager.view(run_id)
     going_at_start = first.live or manager.trains_elsewhere(first.run)
@@ -81,7 +82,7 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
         elif p.status in (Status.DIVERGED, Status.INTERRUPTED) and p.message:
             st.warning(escape(p.message))
         elif p.message and p.status in (Status.QUEUED, Status.FINISHED, Status.STOPPED) \
-                and p.message != "Stopped by its owner.":  # waiting on a cluster; a model not saved
+                and p.message != STOPPED:  # waiting on a cluster; a model not saved
             st.info(escape(p.message))
         if p.advice:
             st.warning(p.advice)

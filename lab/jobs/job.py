@@ -27,9 +27,10 @@ class Job:
     ``model_file`` is where the trainer writes the model and ``model_key``
     what the records store to find it again (`lab.artifacts`). A continued
     run starts at ``initial_epoch`` from ``resume_from`` and adds its time to
-    ``previous_seconds``. ``owner`` is the name shown; ``owner_id`` is who may
-    stop the job (`lab.identity`). Jobs of one ``group`` (a sweep) wait in the
-    queue as one request. ``server`` names the lab server whose queue holds it.
+    ``previous_seconds``. ``owner`` is the name shown; ``owner_id`` is who
+    started the job (`lab.identity`), who may stop it as the run's owner may.
+    Jobs of one ``group`` (a sweep) wait in the queue as one request.
+    ``server`` names the lab server whose queue holds it.
     """
 
     id: int

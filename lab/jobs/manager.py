@@ -224,13 +224,13 @@ class JobManager:
         return job
 
     def stop(self, job_id: int, who: str, teacher: bool = False) -> bool:
-        """Stop a job (only whoever started it, or a teacher, may): a waiting job leaves
+        """Stop a job (only the run's owner, whoever continued it, or a teacher may): a waiting job leaves
         the queue; a running one ends within one batch, keeping its epochs and model. A run
         another lab server trains is asked to stop through the records: that server stops
         it within about a second (`lab.jobs.stops`). False when there was nothing to stop.
 
         Raises:
-            PermissionError: ``who`` did not start it and is not a teacher.
+            PermissionError: ``who`` may not stop it (see `_stoppers`) and is not a teacher.
         """
         recorder = self._live(job_id)
         if recorder is None:
@@ -266,7 +266,7 @@ class JobManager:
         if run is None or not self.trains_elsewhere(run):
             return False
         _may_stop(run, who, teacher)
-        return self.store.ask_to_stop(run_id, who, run.server)  # False: it ended meanwhile
+        return self.store.ask_to_stop(run_id, who, run.server, run.continued_by_id)  # False: it ended meanwhile
 
     def _stop_asked_elsewhere(self, run_id: int) -> None:
         recorder = self._live(run_id)

@@ -218,7 +218,7 @@ class RayExecutor:
             if running.cancelled and not running.begun:
                 running.sink.cancelled("Stopped before it started.")
             elif running.cancelled:
-                running.sink.cancelled(f"Stopped by its owner; {running.worker} did not stop within "
+                running.sink.cancelled(f"Stopped on request; {running.worker} did not stop within "
                                        f"{self.stop_grace_s:g} s, so its task was cancelled. The epochs "
                                        "saved so far are kept.")
             elif isinstance(exc, ray.exceptions.RayTaskError):  # the lab's code failed on the worker

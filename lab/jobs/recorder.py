@@ -8,6 +8,7 @@ so the records stay the single source of truth.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -18,6 +19,8 @@ from lab.jobs.progress import LiveProgress, ProgressSnapshot, Sample
 from lab.jobs.sink import Outcome
 from lab.records import Epoch, RecordStore, Status
 from lab.spec import to_json
+
+log = logging.getLogger(__name__)
 
 
 class Recorder:
@@ -87,6 +90,7 @@ class Recorder:
 
     def saved(self, epoch: int, key: str) -> None:
         self.file_current = True
+        self.note = ""  # a save that failed before is mended
         self.store.update_run(self.job.id, model_path=key, saved_epoch=epoch)
 
     def save_failed(self, message: str) -> None:
@@ -96,7 +100,10 @@ class Recorder:
 
     def finish(self, outcome: Outcome) -> None:
         if outcome.answers is not None and self.file_current:  # kept before the run reads as ended
-            evaluate.keep(self.job.model_file, outcome.answers.test_set, outcome.answers.probs)
+            try:
+                evaluate.keep(self.job.model_file, outcome.answers.test_set, outcome.answers.probs)
+            except Exception:  # noqa: BLE001  (a cache: Evaluate computes them on the first visit instead)
+                log.exception("The answers of run %s could not be kept", self.job.id)
         if self.note:
             outcome = replace(outcome, message=" ".join(m for m in (outcome.message, self.note) if m))
         self.progress.update(status=outcome.status, message=outcome.message, seconds=outcome.seconds,

@@ -18,6 +18,9 @@ from lab.jobs.progress import Sample
 from lab.records.types import Epoch, Status
 
 
+STOPPED = "Stopped on request."  # the message of a run its owner, its continuer or a teacher stopped
+
+
 @dataclass(frozen=True)
 class Answers:
     """A model's probabilities for every image of the test set whose

@@ -18,7 +18,7 @@ from lab.device import device_name
 from lab.jobs.callbacks import (Checkpoint, KeepBest, RecordEpochs, ReportProgress, StopOnNaN,
                                 StopOnRequest)
 from lab.jobs.job import Job, JobRejected
-from lab.jobs.sink import Answers, ModelSaver, Outcome, ProgressSink
+from lab.jobs.sink import STOPPED, Answers, ModelSaver, Outcome, ProgressSink
 from lab.records import Status
 from lab.summary import validate
 
@@ -92,7 +92,7 @@ class Trainer:
             sink.phase("Testing")
             test = scoring.score(net, arr.x_test, arr.y_test)
             status = Status.STOPPED if stop.stopped else Status.FINISHED
-            outcome = Outcome(status, "Stopped by its owner." if stop.stopped else "", test.loss, test.accuracy,
+            outcome = Outcome(status, STOPPED if stop.stopped else "", test.loss, test.accuracy,
                               seconds, answers=self._answers(ds, test) if saved else None)
         sink.finish(outcome)
         return outcome

@@ -60,9 +60,11 @@ class RecordStore(abc.ABC):
         named): other servers sharing the records keep training theirs."""
 
     @abc.abstractmethod
-    def ask_to_stop(self, run_id: int, who: str, server: str) -> bool:
+    def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:
         """Record that ``who`` pressed Stop for run ``run_id``, which lab server ``server``
-        trains; only while the run is queued or running there. Whether it was recorded."""
+        trains; only while the run is queued or running there and its ``continued_by_id``
+        is still the one given (the caller checked its permission against it). Whether
+        it was recorded."""
 
     @abc.abstractmethod
     def stops_asked(self, server: str) -> list[int]:

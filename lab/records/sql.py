@@ -197,10 +197,11 @@ class SQLStore(RecordStore):
                             [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), row["id"]])
         return sorted(r["id"] for r in rows)
 
-    def ask_to_stop(self, run_id: int, who: str, server: str) -> bool:
+    def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:
         with self._tx() as cur:
             cur.execute("UPDATE runs SET stop_asked_by = ?, updated = ? WHERE id = ? AND server = ? "
-                        "AND status IN (?, ?)", [who, now(), run_id, server, Status.QUEUED, Status.RUNNING])
+                        "AND status IN (?, ?) AND COALESCE(continued_by_id, '') = ?",
+                        [who, now(), run_id, server, Status.QUEUED, Status.RUNNING, continued_by_id or ""])
             return cur.rowcount == 1
 
     def stops_asked(self, server: str) -> list[int]:
