@@ -230,13 +230,13 @@ class JobManager:
         it within about a second (`lab.jobs.stops`). False when there was nothing to stop.
 
         Raises:
-            PermissionError: ``who`` may not stop it (see `_stoppers`) and is not a teacher.
+            PermissionError: ``who`` may not stop it (`RunRecord.stoppers`) and is not a teacher.
         """
         recorder = self._live(job_id)
         if recorder is None:
             return self._ask_to_stop(job_id, who, teacher)
         run = self.store.run(job_id) or RunRecord(job_id, owner=recorder.job.owner, owner_id=recorder.job.owner_id)
-        _may_stop(run, who, teacher, recorder.job)
+        _may_stop(_as_job_has_it(run, recorder.job), who, teacher)
         self._stop_here(recorder)
         return True
 
@@ -309,7 +309,8 @@ class JobManager:
             progress = replace(progress, message=run.message or "")
         live = not recorder.done.is_set()
         if live:
-            return RunView(run, progress, self.place(run_id), True, recorder.job.owner, _stoppers(run, recorder.job))
+            return RunView(run, progress, self.place(run_id), True, recorder.job.owner,
+                           _as_job_has_it(run, recorder.job).stoppers)
         return RunView(run, progress, self.place(run_id), False, run.owner or "", run.stoppers)
 
     def wait(self, job_id: int, timeout: float | None = None) -> ProgressSnapshot:
@@ -371,21 +372,19 @@ class JobManager:
         recorder.done.set()
 
 
-def _stoppers(run: RunRecord, job: Job | None = None) -> tuple[str, ...]:
-    """Who may stop ``run`` (teachers aside): its owner and whoever pressed the Continue
-    that ``job`` is (this server's job for it), else the one the records name."""
-    if job is None:
-        return run.stoppers
-    return tuple(dict.fromkeys((run.power, job.owner_id)))
+def _as_job_has_it(run: RunRecord, job: Job) -> RunRecord:
+    """``run`` as this server's live ``job`` for it has it: started by the job's owner (a
+    Continue still waiting here is not in the records yet; any other job's owner is the
+    run's)."""
+    return replace(run, continued_by=job.owner, continued_by_id=job.owner_id)
 
 
-def _may_stop(run: RunRecord, who: str, teacher: bool, job: Job | None = None) -> None:
-    """Nothing when ``who`` may stop ``run`` (see `_stoppers`), else PermissionError naming who may."""
-    allowed = _stoppers(run, job)
-    if teacher or who in allowed:
+def _may_stop(run: RunRecord, who: str, teacher: bool) -> None:
+    """Nothing when ``who`` may stop ``run`` (`RunRecord.stoppers`) or is a teacher, else
+    PermissionError naming who may."""
+    if teacher or who in run.stoppers:
         return
-    continuer = (job.owner if job is not None else run.continued_by) if len(allowed) > 1 else None
-    also = f" or {continuer}, who continued it," if continuer else ""
+    also = f" or {run.continued_by}, who continued it," if len(run.stoppers) > 1 else ""
     raise PermissionError(f"Only {run.owner}, who started run {run.id},{also} can stop it.")
 
 
