@@ -95,24 +95,18 @@ def answers(model, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
 
 
 def as_probabilities(out: np.ndarray) -> np.ndarray:
-    """A model's outputs as probabilities: as they are when every row already is one (a
-    softmax at the end), else all passed through a softmax, as in `lab.predict.probabilities`.
+    """A model's outputs on a test set as probabilities (`lab.predict.normalised`).
 
     Example:
         >>> as_probabilities(np.array([[0.25, 0.75]], np.float32)).tolist()
         [[0.25, 0.75]]
-        >>> as_probabilities(np.array([[0.0, 0.0]], np.float32)).tolist()
-        [[0.5, 0.5]]
 
     Raises:
         EvaluateError: an output is NaN or infinite (training diverged).
     """
     if not np.all(np.isfinite(out)):
         raise EvaluateError("The model answers NaN: its training diverged. Pick another run.")
-    if len(out) and (out.min() < 0 or np.abs(out.sum(axis=1) - 1.0).max() > 1e-3):
-        e = np.exp(out - out.max(axis=1, keepdims=True))
-        out = e / e.sum(axis=1, keepdims=True)
-    return out
+    return predict.normalised(out)
 
 
 def _as_model_input(model, images: np.ndarray) -> np.ndarray:

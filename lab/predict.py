@@ -252,11 +252,21 @@ def probabilities(model, image: np.ndarray) -> np.ndarray:
     shape = (1,) + tuple(model.input_shape[1:])
     if int(np.prod(shape)) != image.size:
         raise ValueError(f"This model takes inputs of shape {shape[1:]}, not a 28x28 image.")
-    out = np.asarray(model(image.reshape(shape).astype(np.float32), training=False))[0]
-    out = out.astype(np.float64)
+    out = np.asarray(model(image.reshape(shape).astype(np.float32), training=False)).astype(np.float64)
     if not np.all(np.isfinite(out)):
         raise ValueError("The model answers NaN: its training diverged.")
-    if out.min() < 0 or abs(out.sum() - 1.0) > 1e-3:
-        e = np.exp(out - out.max())
-        out = e / e.sum()
+    return normalised(out)[0]
+
+
+def normalised(out: np.ndarray) -> np.ndarray:
+    """Rows of a model's finite outputs as probabilities: as they are when every row
+    already is one (a softmax at the end), else all passed through a softmax.
+
+    Example:
+        >>> normalised(np.array([[0.25, 0.75]])).tolist(), normalised(np.array([[0.0, 0.0]])).tolist()
+        ([[0.25, 0.75]], [[0.5, 0.5]])
+    """
+    if len(out) and (out.min() < 0 or np.abs(out.sum(axis=1) - 1.0).max() > 1e-3):
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        out = e / e.sum(axis=1, keepdims=True)
     return out
