@@ -9,9 +9,11 @@ resources.mark_app_run()
 resources.check_settings()
 
 LEADERBOARD = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/trophy:")
+DATASETS = st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True,
+                   url_path="start")  # served at the root; /datasets is its alias below
 PAGES = {
     "Learn": [
-        st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True),
+        DATASETS,
         st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
     ],
     "Train": [
@@ -25,6 +27,7 @@ PAGES = {
         st.Page("pages/inside.py", title="Inside the network", icon=":material/neurology:"),
     ],
     "Class": [LEADERBOARD],
+    "": [st.Page(lambda: st.switch_page(DATASETS), title="Datasets", url_path="datasets", visibility="hidden")],
 }
 
 if links.projector():  # the leaderboard alone, for a projector: no sidebar, no sign-in

@@ -235,7 +235,11 @@ def charts(page):
 
 # ---- the tests -------------------------------------------------------------------------------------
 
-def test_datasets_and_architecture_pages(page):
+def test_datasets_and_architecture_pages(page, server):
+    page.goto(f"{server}/datasets")  # the address a teacher says aloud, though Datasets is the root page
+    page.wait_for_selector(IDLE, timeout=SHORT)
+    expect(page.get_by_role("heading", name="Datasets", exact=True)).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
     go(page, "Datasets", "Datasets")
     expect(page.locator("[data-testid='stMetric']", has_text="Training set")).to_contain_text("8000 x 28 x 28")
     expect(page.locator("[data-testid='stMetric']", has_text="Test set")).to_contain_text("2000 x 28 x 28")
