@@ -1,4 +1,4 @@
-"""A run's answers on the whole test set: `lab.evaluate` against plain ``model.predict``.
+"""A run's answers on the whole test set: `lab.answers` against plain ``model.predict``.
 
 The Evaluate page shows a run's probabilities for every test image, kept beside its
 model file: handed over by the run's own test at the end of training, or computed once
@@ -12,10 +12,10 @@ after training (once: the answers its test kept), then, alternating in one proce
   accuracy and every answer, from one pass;
 * plain: ``model.predict(x)`` on the scaled test images, the model already loaded (what
   a learner would type);
-* lab, compute: `lab.evaluate.answers` on the same loaded model and images;
-* lab, first open: `lab.evaluate.for_run` with nothing kept yet (read the .keras file,
+* lab, compute: `lab.answers.answers` on the same loaded model and images;
+* lab, first open: `lab.answers.for_run` with nothing kept yet (read the .keras file,
   scale the images, compute, write the kept file);
-* lab, open again: `lab.evaluate.for_run` when the answers are kept (what every later
+* lab, open again: `lab.answers.for_run` when the answers are kept (what every later
   visit costs).
 
 Each in wall time (median of the rounds) and process CPU time (all threads), with the
@@ -45,7 +45,7 @@ import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lab import data, evaluate, predict, scoring  # noqa: E402
+from lab import answers, data, predict, scoring  # noqa: E402
 from lab.build import build_model  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
@@ -100,12 +100,12 @@ def bench(key: str, args, manager: JobManager) -> dict:
     models = manager.models
     path = models.locate(run)
     ds = data.load(args.dataset)
-    after_training, *open_after = timed(lambda: evaluate.for_run(run, models))  # the run's test kept them
+    after_training, *open_after = timed(lambda: answers.for_run(run, models))  # the run's test kept them
     model = keras.models.load_model(path, compile=False)
     tested = keras.models.load_model(path)  # compiled as trained, for the test
     x, y = ds.scaled(ds.x_test), keras.utils.to_categorical(ds.y_test, len(ds.class_names))
     model.predict(x[:512], verbose=0)  # uncounted warm-up of every code path
-    evaluate.answers(model, x[:512])
+    answers.of_model(model, x[:512])
     tested.evaluate(x[:512], y[:512], batch_size=512, verbose=0)
     scoring.score(tested, x[:512], y[:512])
     rows = {"test, plain": [], "test, lab": [], "plain": [], "compute": [], "first open": [], "open again": []}
@@ -120,13 +120,13 @@ def bench(key: str, args, manager: JobManager) -> dict:
         assert abs(score.accuracy - figures["accuracy"]) < 1e-6 and abs(score.loss - figures["loss"]) < 1e-4
         plain, *t = timed(lambda: model.predict(ds.scaled(ds.x_test), verbose=0))
         rows["plain"].append(t)
-        ours, *t = timed(lambda: evaluate.answers(model, ds.scaled(ds.x_test)))
+        ours, *t = timed(lambda: answers.of_model(model, ds.scaled(ds.x_test)))
         rows["compute"].append(t)
         models.predictions(run).unlink(missing_ok=True)
         predict.load_model.cache_clear()  # a first open reads the model file too
-        opened, *t = timed(lambda: evaluate.for_run(run, models))
+        opened, *t = timed(lambda: answers.for_run(run, models))
         rows["first open"].append(t)
-        again, *t = timed(lambda: evaluate.for_run(run, models))
+        again, *t = timed(lambda: answers.for_run(run, models))
         rows["open again"].append(t)
         others.append(watch.share())
         assert np.array_equal(ours, plain) and np.array_equal(opened.probs, plain) and np.array_equal(again.probs, plain)

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lab.evaluate import BATCH
+from lab.answers import BATCH
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def score(net: keras.Model, x: np.ndarray, y: np.ndarray, batch: int = BATCH) ->
     predict step does and computes the model's compiled loss on that output; the
     ``accuracy`` comes from the model's compiled metrics; both are weighted by batch size
     as ``evaluate`` weights them (they agree with ``evaluate`` to float rounding). The
-    outputs are the ones ``predict_on_batch`` gives, so they equal `lab.evaluate.answers`
+    outputs are the ones ``predict_on_batch`` gives, so they equal `lab.answers.answers`
     on the same model and images. The model's metrics are reset first; afterwards they
     hold the test's.
     """

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import artifacts, data, evaluate, predict
+from lab import answers, artifacts, data, evaluate, predict
 from lab.artifacts import ModelFiles
 from lab.records.types import RunRecord
 
@@ -94,11 +94,11 @@ def curve(model, ds: data.Dataset, direction: str, largest: int = LARGEST, count
 
     Raises:
         ShiftError: see `shift`.
-        lab.evaluate.EvaluateError: the model does not take these images.
+        lab.answers.EvaluateError: the model does not take these images.
     """
     check(largest, min(ds.x_test.shape[1:3]))
     images, labels = ds.x_test[:count], ds.y_test[:count]
-    return [float((evaluate.answers(model, ds.scaled(shift(images, k, direction))).argmax(axis=1) == labels).mean())
+    return [float((answers.of_model(model, ds.scaled(shift(images, k, direction))).argmax(axis=1) == labels).mean())
             for k in range(largest + 1)]
 
 
@@ -110,13 +110,13 @@ def curves(runs: list[RunRecord], models: ModelFiles, direction: str, largest: i
 
     Raises:
         ShiftError: see `shift`.
-        lab.evaluate.EvaluateError: a run cannot be looked at (`lab.evaluate.check`), or the runs
+        lab.answers.EvaluateError: a run cannot be looked at (`lab.answers.check`), or the runs
             were trained on different datasets.
     """
     if not runs:
         raise ShiftError("Choose at least one run for the shift experiment.")
     for run in runs:
-        evaluate.check(run, models)
+        answers.check(run, models)
         evaluate.comparable(runs[0], run)
     check(largest, min(data.DATASETS[runs[0].dataset].input_shape[:2]))
     rows = []
@@ -137,7 +137,7 @@ def _model(run_id: int, path: str):
     try:
         return predict.load_model(path, Path(path).stat().st_mtime)
     except (predict.BadModel, OSError) as exc:
-        raise evaluate.EvaluateError(f"The model of run {run_id} cannot be used: {exc}") from exc
+        raise answers.EvaluateError(f"The model of run {run_id} cannot be used: {exc}") from exc
 
 
 def example(runs: list[RunRecord], models: ModelFiles, index: int, direction: str,
@@ -146,12 +146,12 @@ def example(runs: list[RunRecord], models: ModelFiles, index: int, direction: st
     each step a caption with every run's answer (``"3 px · run 4: 7 · run 5: 1"``).
 
     Raises:
-        ShiftError, lab.evaluate.EvaluateError: as `curves`.
+        ShiftError, lab.answers.EvaluateError: as `curves`.
     """
     ds = data.load(runs[0].dataset)
     moved = np.stack([shift(ds.x_test[index], k, direction) for k in range(check(largest) + 1)])
-    answers = {run.id: evaluate.answers(_model(run.id, str(models.locate(run))), ds.scaled(moved)).argmax(axis=1)
+    given = {run.id: answers.of_model(_model(run.id, str(models.locate(run))), ds.scaled(moved)).argmax(axis=1)
                for run in runs}
-    captions = [" · ".join([f"{k} px"] + [f"run {i}: {ds.class_names[a[k]]}" for i, a in answers.items()])
+    captions = [" · ".join([f"{k} px"] + [f"run {i}: {ds.class_names[a[k]]}" for i, a in given.items()])
                 for k in range(len(moved))]
     return list(moved), captions

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lab import artifacts, data, evaluate, predict
+from lab import answers, artifacts, data, predict
 from lab.artifacts import ModelFiles
 from lab.records import RecordStore, Status
 from lab.settings import settings
@@ -126,8 +126,8 @@ def receive(raw: bytes, filename: str, dataset: str, store: RecordStore, models:
         model = _load(tmp)
         fits(model, dataset)
         try:
-            probs = evaluate.answers(model, ds.scaled(ds.x_test))
-        except evaluate.EvaluateError as exc:
+            probs = answers.of_model(model, ds.scaled(ds.x_test))
+        except answers.EvaluateError as exc:
             raise UploadError(str(exc)) from exc
         accuracy = float((probs.argmax(axis=1) == ds.y_test).mean())
         run_id = store.create_run(
@@ -142,7 +142,7 @@ def receive(raw: bytes, filename: str, dataset: str, store: RecordStore, models:
         except BaseException:  # the record is only half made: it must not stay
             store.delete_run(run_id)
             raise
-        evaluate.keep(target, evaluate.test_set_key(ds), probs)  # Evaluate opens it at once
+        answers.keep(target, answers.test_set_key(ds), probs)  # Evaluate opens it at once
         return run_id
     finally:
         tmp.unlink(missing_ok=True)

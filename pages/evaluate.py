@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab import data, evaluate
+from lab import answers, data
 from ui import evaluate as views
 from ui import resources, state, upload, widgets
 from ui.text import escape
@@ -15,7 +15,7 @@ st.write("A run's test accuracy is one number. Here are the answers behind it: e
 
 models = resources.models()
 runs = resources.runs()
-usable = [r for r in runs if evaluate.looks_at_images(r) and models.has_model(r)]
+usable = [r for r in runs if answers.looks_at_images(r) and models.has_model(r)]
 if not usable:
     st.info("There is no trained model to look at yet. Train a network on MNIST or Fashion-MNIST on the Train "
             "page, or upload a Keras model below.")
@@ -31,29 +31,29 @@ if left_out:
                "its first save) or trained on the XOR table, which has no images.")
 try:
     with st.spinner(f"Reading all test images with run {run.id} (once: the answers are kept with the run)..."):
-        answers = evaluate.for_run(run, models)
+        kept = answers.for_run(run, models)
     ds = data.load(run.dataset)
-except (evaluate.EvaluateError, data.DatasetError) as exc:
+except (answers.EvaluateError, data.DatasetError) as exc:
     st.error(escape(exc))
     st.stop()
-if evaluate.note(run):
-    st.warning(evaluate.note(run))
+if answers.note(run):
+    st.warning(answers.note(run))
 
 c = st.columns(4)
-c[0].metric("Test images", f"{len(answers.labels):,}")
-c[1].metric("Right", f"{int(answers.correct.sum()):,}")
-c[2].metric("Wrong", f"{int((~answers.correct).sum()):,}")
-c[3].metric("Accuracy", f"{answers.accuracy:.2%}")
+c[0].metric("Test images", f"{len(kept.labels):,}")
+c[1].metric("Right", f"{int(kept.correct.sum()):,}")
+c[2].metric("Wrong", f"{int((~kept.correct).sum()):,}")
+c[3].metric("Accuracy", f"{kept.accuracy:.2%}")
 
 view = st.segmented_control("View", views.VIEWS, default=views.VIEWS[0], required=True, key="eval_view")
 if view == "Gallery":
-    views.gallery(ds, answers, key="eval_gallery")
+    views.gallery(ds, kept, key="eval_gallery")
 elif view == "Confusion matrix":
-    views.confusion(ds, answers, key=f"eval_cell_{run.id}")
+    views.confusion(ds, kept, key=f"eval_cell_{run.id}")
 elif view == "One image":
-    views.one_image(ds, answers, key=f"eval_one_{run.id}")
+    views.one_image(ds, kept, key=f"eval_one_{run.id}")
 elif view == "Compare two runs":
-    views.compare(run, answers, usable, models, ds, key="eval_compare")
+    views.compare(run, kept, usable, models, ds, key="eval_compare")
 elif view == "Shift experiment":
     views.shift_experiment(run, usable, models, ds, key="eval_shift")
 else:

@@ -15,7 +15,7 @@ from PIL import Image
 
 import lab.data
 from appkit import page, page_manager, values
-from lab import evaluate, shift, upload
+from lab import answers, shift, upload
 from lab.records import Status
 from lab.settings import settings
 
@@ -26,12 +26,12 @@ def messages(at) -> list[str]:
 
 
 def evaluate_as(**changed) -> Callable:
-    """`lab.evaluate.for_run` on the world's run as it would be with ``changed`` fields (the
+    """`lab.answers.for_run` on the world's run as it would be with ``changed`` fields (the
     record itself is not changed)."""
     def act(w) -> list[str]:
         try:
-            evaluate.for_run(replace(w.store.run(w.run_id), **changed), page_manager().models)
-        except evaluate.EvaluateError as exc:
+            answers.for_run(replace(w.store.run(w.run_id), **changed), page_manager().models)
+        except answers.EvaluateError as exc:
             return [str(exc)]
         return ["no refusal"]
     return act
@@ -40,8 +40,8 @@ def evaluate_as(**changed) -> Callable:
 def still_training(w) -> list[str]:
     """What the Evaluate page says of a run still training (its last saved epoch is used)."""
     run = replace(w.store.run(w.run_id), status=Status.RUNNING, epochs_planned=5)
-    evaluate.for_run(run, page_manager().models)
-    return [evaluate.note(run)]
+    answers.for_run(run, page_manager().models)
+    return [answers.note(run)]
 
 
 def sent(make: Callable[[], bytes], dataset: str = "mnist", limit_mb: str | None = None) -> Callable:

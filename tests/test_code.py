@@ -16,7 +16,7 @@ def test_what_the_pages_import_at_start_loads_no_tensorflow():
     fraction of a second. (A server loads it once, up front: `ui.resources`.)"""
     code = ("import sys; sys.path.insert(0, '.'); "
             "import lab.code, lab.summary, lab.editor, lab.data, lab.charts, lab.results, lab.classroom, "
-            "lab.sweeps, lab.share, lab.identity, lab.jobs, lab.records, lab.predict, lab.evaluate; "
+            "lab.sweeps, lab.share, lab.identity, lab.jobs, lab.records, lab.predict, lab.evaluate, lab.answers; "
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -1,4 +1,4 @@
-"""lab.evaluate: a run's answers on the whole test set, kept with the run, and what they show.
+"""lab.answers and lab.evaluate: a run's answers on the whole test set, kept with the run, and what they show.
 
 The models are real (the session's tiny workshop run, continued or copied here), the
 images are the real MNIST split, and every figure is checked against one computed here
@@ -16,7 +16,7 @@ import pytest
 
 import lab.data
 from appkit import install_model, page_manager, seed_run
-from lab import artifacts, evaluate
+from lab import answers, artifacts, evaluate
 from lab.build import build_model
 from lab.records.sqlite import SQLiteStore as Store
 from lab.settings import settings
@@ -39,7 +39,7 @@ def installed(trained_model):
 def test_answers_are_those_of_plain_keras_and_the_confusion_matrix_counts_them(installed):
     store, run = installed
     models = page_manager().models
-    p = evaluate.for_run(run, models)
+    p = answers.for_run(run, models)
     ds = lab.data.load("mnist")
     assert p.probs.shape == (len(ds.y_test), 10) and np.allclose(p.probs.sum(axis=1), 1, atol=1e-5)
     given = keras_answers(models.locate(run), ds.scaled(ds.x_test))
@@ -66,7 +66,7 @@ def test_answers_are_those_of_plain_keras_and_the_confusion_matrix_counts_them(i
 
 def test_the_gallery_filters_and_orders(installed):
     store, run = installed
-    p = evaluate.for_run(run, page_manager().models)
+    p = answers.for_run(run, page_manager().models)
     n = len(p.labels)
     assert sorted(evaluate.gallery(p, "all", "test set order").tolist()) == list(range(n))
     assert evaluate.gallery(p, "all", "test set order").tolist() == list(range(n))
@@ -98,10 +98,10 @@ def test_the_gallery_filters_and_orders(installed):
 def test_answers_are_kept_and_computed_again_after_continue(installed):
     store, run = installed
     models = page_manager().models
-    first = evaluate.for_run(run, models)
+    first = answers.for_run(run, models)
     kept = models.predictions(run)
     stamp = kept.stat().st_mtime_ns
-    again = evaluate.for_run(run, models)
+    again = answers.for_run(run, models)
     assert kept.stat().st_mtime_ns == stamp  # read back, not computed again
     assert np.array_equal(again.probs, first.probs)
 
@@ -109,17 +109,17 @@ def test_answers_are_kept_and_computed_again_after_continue(installed):
     assert page_manager().wait(job.id, 120).status == "finished"
     run = store.run(run.id)
     assert run.saved_epoch == 2
-    later = evaluate.for_run(run, models)
+    later = answers.for_run(run, models)
     assert kept.stat().st_mtime_ns != stamp
     assert not np.allclose(later.probs, first.probs)  # another epoch, other weights, other answers
     ds = lab.data.load("mnist")
     assert np.array_equal(later.predicted, keras_answers(models.locate(run), ds.scaled(ds.x_test)))
     assert later.accuracy == pytest.approx(run.test_acc, abs=1e-6)
-    key = f"{artifacts.version(models.locate(run))}|{evaluate.test_set_key(ds)}"
+    key = f"{artifacts.version(models.locate(run))}|{answers.test_set_key(ds)}"
     assert np.array_equal(artifacts.read_predictions(kept, key), later.probs)
 
     kept.write_bytes(b"damaged")  # a damaged file of answers is computed again, not trusted
-    assert np.array_equal(evaluate.for_run(run, models).probs, later.probs)
+    assert np.array_equal(answers.for_run(run, models).probs, later.probs)
 
 
 def test_a_run_hands_its_test_answers_to_evaluate_so_they_are_never_computed_again(monkeypatch):
@@ -134,9 +134,9 @@ def test_a_run_hands_its_test_answers_to_evaluate_so_they_are_never_computed_aga
     ds = lab.data.load("mnist")
     path = manager.models.locate(run)
     kept = artifacts.read_predictions(manager.models.predictions(run),
-                                      f"{artifacts.version(path)}|{evaluate.test_set_key(ds)}")
+                                      f"{artifacts.version(path)}|{answers.test_set_key(ds)}")
     assert kept is not None and kept.shape == (len(ds.y_test), 10)
-    fresh = evaluate.answers(keras.models.load_model(path, compile=False), ds.scaled(ds.x_test))
+    fresh = answers.of_model(keras.models.load_model(path, compile=False), ds.scaled(ds.x_test))
     assert np.array_equal(kept, fresh)
     assert run.test_acc == pytest.approx(float(np.mean(kept.argmax(axis=1) == ds.y_test)), abs=1e-6)
     plain = keras.models.load_model(path).evaluate(ds.scaled(ds.x_test), keras.utils.to_categorical(ds.y_test, 10),
@@ -146,8 +146,8 @@ def test_a_run_hands_its_test_answers_to_evaluate_so_they_are_never_computed_aga
     def computed(*args):
         raise AssertionError("the answers were computed again")
 
-    monkeypatch.setattr(evaluate, "_compute", computed)
-    assert np.array_equal(evaluate.for_run(run, manager.models).probs, kept)
+    monkeypatch.setattr(answers, "_compute", computed)
+    assert np.array_equal(answers.for_run(run, manager.models).probs, kept)
 
 
 def test_a_run_still_training_is_read_at_its_last_saved_epoch(monkeypatch):
@@ -161,9 +161,9 @@ def test_a_run_still_training_is_read_at_its_last_saved_epoch(monkeypatch):
             time.sleep(0.2)
         run = Store().run(job.id)
         assert run.status == "running" and run.saved_epoch >= 1
-        p = evaluate.for_run(run, manager.models)
+        p = answers.for_run(run, manager.models)
         assert len(p.labels) == 2000
-        assert evaluate.note(run) == (f"Run {run.id} is still training: these are the answers of its last saved "
+        assert answers.note(run) == (f"Run {run.id} is still training: these are the answers of its last saved "
                                       f"epoch (epoch {run.saved_epoch} of 200). They are computed again when it "
                                       "saves a newer one.")
     finally:
@@ -176,12 +176,12 @@ def test_runs_that_cannot_be_looked_at_say_why(installed):
     store, run = installed
     models = page_manager().models
     no_model = store.run(seed_run(store))
-    with pytest.raises(evaluate.EvaluateError, match=rf"Run {no_model.id} has no saved model"):
-        evaluate.for_run(no_model, models)
+    with pytest.raises(answers.EvaluateError, match=rf"Run {no_model.id} has no saved model"):
+        answers.for_run(no_model, models)
     xor = store.run(seed_run(store, dataset="xor", network="XOR 2-2-1"))
-    with pytest.raises(evaluate.EvaluateError, match="trained on the XOR truth table, which has no test images"):
-        evaluate.for_run(xor, models)
-    with pytest.raises(evaluate.EvaluateError, match="compare two runs trained on the same dataset"):
+    with pytest.raises(answers.EvaluateError, match="trained on the XOR truth table, which has no test images"):
+        answers.for_run(xor, models)
+    with pytest.raises(answers.EvaluateError, match="compare two runs trained on the same dataset"):
         evaluate.comparable(run, xor)
 
 
@@ -194,7 +194,7 @@ def test_fashion_answers_use_class_names():
     models = page_manager().models
     net.save(models.target(run_id))
     store.update_run(run_id, model_path=models.key(run_id))
-    p = evaluate.for_run(store.run(run_id), models)
+    p = answers.for_run(store.run(run_id), models)
     assert len(p.labels) == 10_000
     i = int(evaluate.gallery(p)[0])
     names = ds.class_names
@@ -207,7 +207,7 @@ def test_fashion_answers_use_class_names():
 
 def test_one_image_in_words(installed):
     store, run = installed
-    p = evaluate.for_run(run, page_manager().models)
+    p = answers.for_run(run, page_manager().models)
     i = int(evaluate.gallery(p)[0])  # the most confidently wrong image
     text = evaluate.explain(p.probs[i], p.class_names, int(p.labels[i]))
     best, label = int(p.predicted[i]), int(p.labels[i])
@@ -226,7 +226,7 @@ def test_two_runs_compared_class_by_class(installed):
     job = page_manager().continue_run(install_model_again(store, run), 2, owner="ada")
     assert page_manager().wait(job.id, 120).status == "finished"
     other = store.run(job.id)
-    a, b = evaluate.for_run(run, models), evaluate.for_run(other, models)
+    a, b = answers.for_run(run, models), answers.for_run(other, models)
     table = evaluate.compare(a, b, ("run A", "run B"))
     for c in range(10):
         mine, theirs = a.labels == c, b.labels == c

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from appkit import digit_png, install_model, open_page, page, page_manager, seed_run, values
-from lab import evaluate, export
+from lab import answers, evaluate, export
 from lab.records.sqlite import SQLiteStore as Store
 
 
@@ -51,7 +51,7 @@ def test_evaluate_a_run_gallery_and_confusion(trained_model):
     assert not at.error
     assert at.selectbox(key="eval_run").value == run_id
     assert "1 run not listed: without a saved model" in values(at.caption)[0]
-    p = evaluate.for_run(Store().run(run_id), page_manager().models)
+    p = answers.for_run(Store().run(run_id), page_manager().models)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Test images": "2,000", "Right": f"{int(p.correct.sum()):,}",
                        "Wrong": f"{int((~p.correct).sum()):,}", "Accuracy": f"{p.accuracy:.2%}"}
@@ -93,7 +93,7 @@ def test_evaluate_a_run_gallery_and_confusion(trained_model):
 def test_one_image_explained(trained_model):
     run_id = install_model(trained_model)
     at = view(page("evaluate"), "One image")
-    p = evaluate.for_run(Store().run(run_id), page_manager().models)
+    p = answers.for_run(Store().run(run_id), page_manager().models)
     first = int(evaluate.gallery(p)[0])
     assert at.number_input(key=f"eval_one_{run_id}").value == first  # the most confidently wrong image
     assert evaluate.explain(p.probs[first], p.class_names, int(p.labels[first])) in values(at.markdown)
@@ -114,7 +114,7 @@ def test_compare_two_runs_and_the_shift_experiment(trained_model):
     at.selectbox(key="eval_run").set_value(first).run()
     assert at.selectbox(key="eval_compare_other").value == second
     models = page_manager().models
-    a, b = evaluate.for_run(Store().run(first), models), evaluate.for_run(Store().run(second), models)
+    a, b = answers.for_run(Store().run(first), models), answers.for_run(Store().run(second), models)
     table = at.dataframe[0].value
     expected = evaluate.compare(a, b, (f"run {first}", f"run {second}"))
     assert table["verdict"].tolist() == expected["verdict"].tolist()

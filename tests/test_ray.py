@@ -21,7 +21,7 @@ from jobkit import SMALL, wait_until
 from pgkit import free_port
 
 import lab.data
-from lab import artifacts, evaluate
+from lab import answers, artifacts
 from lab.jobs import JobManager, JobRejected, ProgressSnapshot, Sample
 from lab.jobs.executors import ThreadExecutor, Unavailable, from_settings
 from lab.jobs.job import Job
@@ -77,8 +77,8 @@ def test_a_run_on_ray_saves_its_model_where_the_server_reads_it(manager, ray_clu
     assert net.count_params() == run.params
     ds = lab.data.load("mnist")  # the worker's test answers came back with it, kept for Evaluate
     kept = artifacts.read_predictions(manager.models.predictions(run),
-                                      f"{artifacts.version(path)}|{evaluate.test_set_key(ds)}")
-    here = evaluate.answers(net, ds.scaled(ds.x_test))  # the head's thread count may round otherwise
+                                      f"{artifacts.version(path)}|{answers.test_set_key(ds)}")
+    here = answers.of_model(net, ds.scaled(ds.x_test))  # the head's thread count may round otherwise
     assert np.allclose(kept, here, rtol=0, atol=1e-6) and np.array_equal(kept.argmax(axis=1), here.argmax(axis=1))
     assert manager.executor.where.startswith(f"on the Ray cluster at {ray_cluster}: 2 nodes, 2 CPUs")
 

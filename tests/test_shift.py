@@ -7,7 +7,7 @@ import pytest
 
 import lab.data
 from appkit import install_model, page_manager, seed_run
-from lab import evaluate, shift
+from lab import answers, shift
 from lab.records.sqlite import SQLiteStore as Store
 
 
@@ -63,7 +63,7 @@ def test_accuracy_against_shift_for_two_runs(trained_model):
     assert frame["shift"].tolist() == list(range(9)) * 2
     assert frame["run"].unique().tolist() == [f"run {first.id}: {first.network}", f"run {second.id}: {second.network}"]
     for run, rows in zip((first, second), (frame[:9], frame[9:])):
-        p = evaluate.for_run(run, models)  # no shift: the run's own answers on those 1,000 images
+        p = answers.for_run(run, models)  # no shift: the run's own answers on those 1,000 images
         assert rows["accuracy"].iloc[0] == pytest.approx(p.correct[:1000].mean())
     assert frame["accuracy"].iloc[8] < frame["accuracy"].iloc[0]  # a dense net loses digits moved 8 pixels
 
@@ -72,7 +72,7 @@ def test_accuracy_against_shift_for_two_runs(trained_model):
     assert captions[0].startswith(f"0 px · run {first.id}: ") and f" · run {second.id}: " in captions[0]
 
     xor = store.run(seed_run(store, dataset="xor"))
-    with pytest.raises(evaluate.EvaluateError, match="XOR truth table"):
+    with pytest.raises(answers.EvaluateError, match="XOR truth table"):
         shift.curves([first, xor], models, "right", 8, 1000)
     with pytest.raises(shift.ShiftError, match="A shift of 40 pixels"):
         shift.curves([first], models, "down", 40, 1000)

@@ -16,7 +16,7 @@ from PIL import Image
 
 import lab.data
 from appkit import page_manager
-from lab import evaluate, predict, results, upload
+from lab import answers, predict, results, upload
 from lab.records.migrations import LATEST
 from lab.records.sqlite import SQLiteStore as Store
 from lab.settings import settings
@@ -57,7 +57,7 @@ def test_an_uploaded_model_becomes_a_run_that_every_page_lists(trained_model):
     assert models.locate(run).read_bytes() == path.read_bytes()
     kept = models.predictions(run)
     stamp = kept.stat().st_mtime_ns
-    p = evaluate.for_run(run, models)  # its answers were kept when it was uploaded
+    p = answers.for_run(run, models)  # its answers were kept when it was uploaded
     assert kept.stat().st_mtime_ns == stamp and p.accuracy == pytest.approx(run.test_acc)
     assert predict.draws_for(run.dataset)
     row = results.table(Store().runs()).iloc[0]
@@ -126,7 +126,7 @@ def test_a_flat_input_and_a_model_without_softmax_are_read_as_they_are():
     net = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)])
     run_id = send(saved(net), "flat.keras")
     ds = lab.data.load("mnist")
-    p = evaluate.for_run(Store().run(run_id), page_manager().models)
+    p = answers.for_run(Store().run(run_id), page_manager().models)
     assert np.allclose(p.probs.sum(axis=1), 1, atol=1e-5)
     assert np.array_equal(p.predicted, net.predict(ds.scaled(ds.x_test).reshape(-1, 784), verbose=0).argmax(axis=1))
 

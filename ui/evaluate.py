@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from lab import data, evalcharts, evaluate, shift
+from lab import answers, data, evalcharts, evaluate, shift
 from lab.artifacts import ModelFiles
-from lab.evaluate import Predictions
+from lab.answers import Predictions
 from lab.records import RunRecord
 from ui import state, upload, widgets
 from ui.text import escape
@@ -101,8 +101,8 @@ def compare(run: RunRecord, p: Predictions, runs: list[RunRecord], models: Model
     other = widgets.run_picker("Compare with", others, key=f"{key}_other")
     try:
         with st.spinner(f"Computing the answers of run {other.id} on the test set..."):
-            q = evaluate.for_run(other, models)
-    except (evaluate.EvaluateError, data.DatasetError) as exc:
+            q = answers.for_run(other, models)
+    except (answers.EvaluateError, data.DatasetError) as exc:
         st.error(escape(exc))
         return
     names = (f"run {run.id}", f"run {other.id}")
@@ -147,7 +147,7 @@ def shift_experiment(run: RunRecord, runs: list[RunRecord], models: ModelFiles, 
     try:
         with st.spinner(f"Moving {count:,} test images up to {largest} pixels for {widgets.plural(len(picked), 'run')}..."):
             frame = shift.curves(picked, models, direction, largest, count)
-    except (shift.ShiftError, evaluate.EvaluateError, data.DatasetError) as exc:
+    except (shift.ShiftError, answers.EvaluateError, data.DatasetError) as exc:
         st.error(escape(exc))
         return
     st.altair_chart(evalcharts.shift_chart(frame, direction), width="stretch")

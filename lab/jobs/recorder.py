@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import replace
 
-from lab import advice, evaluate
+from lab import advice, answers
 from lab.jobs.job import Job
 from lab.jobs.progress import LiveProgress, ProgressSnapshot, Sample
 from lab.jobs.sink import Outcome
@@ -101,7 +101,7 @@ class Recorder:
     def finish(self, outcome: Outcome) -> None:
         if outcome.answers is not None and self.file_current:  # kept before the run reads as ended
             try:
-                evaluate.keep(self.job.model_file, outcome.answers.test_set, outcome.answers.probs)
+                answers.keep(self.job.model_file, outcome.answers.test_set, outcome.answers.probs)
             except Exception:  # noqa: BLE001  (a cache: Evaluate computes them on the first visit instead)
                 log.exception("The answers of run %s could not be kept", self.job.id)
         if self.note:

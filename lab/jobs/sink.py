@@ -24,7 +24,7 @@ STOPPED = "Stopped on request."  # the message of a run its owner, its continuer
 @dataclass(frozen=True)
 class Answers:
     """A model's probabilities for every image of the test set whose
-    `lab.evaluate.test_set_key` is ``test_set`` (row ``i`` for image ``i``)."""
+    `lab.answers.test_set_key` is ``test_set`` (row ``i`` for image ``i``)."""
 
     test_set: str
     probs: np.ndarray

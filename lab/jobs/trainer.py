@@ -12,7 +12,7 @@ import time
 
 import keras
 
-from lab import advice, artifacts, data, evaluate, predict, prepare, scoring
+from lab import advice, answers, artifacts, data, predict, prepare, scoring
 from lab.build import build_model, compile_model
 from lab.device import device_name
 from lab.jobs.callbacks import (Checkpoint, KeepBest, RecordEpochs, ReportProgress, StopOnNaN,
@@ -104,8 +104,8 @@ class Trainer:
         if not predict.draws_for(ds.name):
             return None
         try:
-            return Answers(evaluate.test_set_key(ds), evaluate.as_probabilities(test.outputs))
-        except evaluate.EvaluateError:
+            return Answers(answers.test_set_key(ds), answers.as_probabilities(test.outputs))
+        except answers.EvaluateError:
             return None
 
     def _model(self, input_shape):
