@@ -119,18 +119,32 @@ def save_error(path: Path | str, exc: OSError) -> str:
             f"the lab's server (or set LAB_HOME to a writable folder) and train again.")
 
 
-def refusal(path: Path | str) -> str | None:
+CONFIG_LIMIT = 4 * 2**20  # bytes a model's config.json may unpack to (the lab's largest networks need a few kB)
+
+
+def refusal(path: Path | str, unpacked_limit: int | None = None) -> str | None:
     """Why the lab will not open this model file, in one sentence; None when it may.
 
-    Reads only the file's JSON configuration (no Keras, no code run): a file
-    that is not a Keras archive, or one holding layers with Python code in it.
+    Reads only the file's JSON configuration (no Keras, no code run, never more than
+    `CONFIG_LIMIT` bytes of it unpacked): a file that is not a Keras archive, one
+    holding layers with Python code in it, or one that unpacks to more than
+    ``unpacked_limit`` bytes (a small upload that would fill the server's memory).
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked_limit is not None and unpacked > unpacked_limit:
+                return (f"The file unpacks to {unpacked / 2**20:,.0f} MB, more than the lab reads "
+                        f"({unpacked_limit / 2**20:,.0f} MB): it is not a model the lab can use.")
+            with archive.open("config.json") as member:
+                raw = member.read(CONFIG_LIMIT + 1)  # a size in the archive's index may lie
+            if len(raw) > CONFIG_LIMIT:
+                return (f"The model's description (config.json) is over {CONFIG_LIMIT // 2**20} MB, far more "
+                        "than any network the lab builds: it is not a model the lab can use.")
+            config = json.loads(raw)
     except FileNotFoundError:
         return "The model file is missing."
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError, EOFError):
         return "The file is not a Keras model (.keras) the lab can read: it is damaged or of another kind."
     found = sorted(_class_names(config) & set(CODE_LAYERS))
     if found:

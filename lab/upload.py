@@ -22,6 +22,7 @@ from lab.settings import settings
 
 ORIGIN = "uploaded"  # RunRecord.origin of a run made from an uploaded file
 MAX_NAME = 80
+UNPACKED_TIMES = 2  # an upload may unpack to this many times LAB_MAX_MODEL_MB (Keras stores its files unpacked)
 
 
 class UploadError(ValueError):
@@ -150,7 +151,7 @@ def receive(raw: bytes, filename: str, dataset: str, store: RecordStore, models:
 
 def _load(path: Path):
     """The model in ``path``, loaded with Keras safe mode (never run code from a file)."""
-    refused = artifacts.refusal(path)
+    refused = artifacts.refusal(path, unpacked_limit=UNPACKED_TIMES * settings().max_model_mb * 2**20)
     if refused:
         raise UploadError(refused if "Python code" in refused else
                           refused + " Upload a model saved with Keras: model.save('name.keras').")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import sqlite3
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -111,6 +112,41 @@ def test_shapes_are_checked_against_the_dataset(model, message):
     with pytest.raises(upload.UploadError) as refused:
         send(saved(model()))
     assert message in str(refused.value)
+    nothing_recorded()
+
+
+def bomb(members: dict[str, int]) -> bytes:
+    """A small .keras-looking file whose members unpack to ``members[name]`` bytes of spaces."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, size in members.items():
+            with archive.open(name, "w", force_zip64=True) as member:
+                for start in range(0, size, 2**20):
+                    member.write(b" " * min(2**20, size - start))
+    return buf.getvalue()
+
+
+def test_a_small_upload_that_unpacks_to_a_huge_one_is_refused_without_unpacking_it(monkeypatch):
+    """A file within the upload limit that would unpack to far more (a zip bomb) is refused
+    from the archive's index or after reading at most `CONFIG_LIMIT` bytes of it: the
+    server's memory never holds it."""
+    config = bomb({"config.json": 64 * 2**20})  # 64 MB of spaces where the model's description goes
+    assert len(config) < 2**20
+    with pytest.raises(upload.UploadError, match=r"The model's description \(config.json\) is over 4 MB"):
+        send(config)
+    raw = bomb({"config.json": 2**27})  # 128 MB unpacked, within 2 x LAB_MAX_MODEL_MB (100 MB)
+    tracemalloc.start()
+    try:
+        with pytest.raises(upload.UploadError, match="is over 4 MB"):
+            send(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MB held while refusing it"
+    monkeypatch.setenv("LAB_MAX_MODEL_MB", "4")
+    weights = bomb({"config.json": 10, "model.weights.h5": 9 * 2**20})
+    with pytest.raises(upload.UploadError, match=r"The file unpacks to 9 MB, more than the lab reads \(8 MB\)"):
+        send(weights)
     nothing_recorded()
 
 
