@@ -90,7 +90,7 @@ def meets(run: RunRecord, challenge: Challenge) -> bool:
               (challenge.max_seconds, run.duration_s)]
     if any(limit is not None and (value is None or value > limit) for limit, value in within):
         return False
-    if challenge.deadline and (run.updated or "9999") > challenge.deadline:
+    if challenge.deadline and (run.ended or run.updated or "9999") > challenge.deadline:
         return False
     return run.test_acc >= challenge.min_accuracy
 
@@ -98,7 +98,8 @@ def meets(run: RunRecord, challenge: Challenge) -> bool:
 def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge] = ()) -> pd.DataFrame:
     """Best test accuracy per person on ``dataset``, best first, with that run's parameters,
     epochs and training time, and one column per challenge of that dataset saying whether
-    any of the person's runs met it. Hidden runs do not count.
+    any of the person's runs met it (named by `challenge_column`: two challenges may share a
+    title, and a title may be a column's name). Hidden runs do not count.
 
     Example:
         >>> runs = [RunRecord(1, owner="ada", dataset="mnist", status=Status.FINISHED, test_acc=0.9),
@@ -122,8 +123,18 @@ def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge]
         row = {"person": run.owner, "test accuracy": run.test_acc, "run": run.id, "network": run.network,
                "parameters": run.params, "epochs": run.epochs_done, "training s": run.duration_s}
         for c in targets:
-            row[c.title] = any(meets(r, c) for r in mine[who])
+            row[challenge_column(c)] = any(meets(r, c) for r in mine[who])
         rows.append(row)
     columns = ["person", "test accuracy", "run", "network", "parameters", "epochs", "training s"]
-    frame = pd.DataFrame(rows, columns=columns + [c.title for c in targets])
+    frame = pd.DataFrame(rows, columns=columns + [challenge_column(c) for c in targets])
     return frame.sort_values(["test accuracy", "parameters"], ascending=[False, True], ignore_index=True)
+
+
+def challenge_column(challenge: Challenge) -> str:
+    """The leaderboard's column for ``challenge``: its number and title, unique.
+
+    Example:
+        >>> challenge_column(Challenge(4, "test accuracy", "mnist", 0.9))
+        'challenge 4: test accuracy'
+    """
+    return f"challenge {challenge.id}: {challenge.title}"

@@ -595,7 +595,7 @@ CASES = [
     # the Results, Inside the network and Leaderboard pages
     Case("page: HTML and SQL in a comment", results_texts, HOSTILE, setup=odd_comment),
     Case("page: HTML and SQL in an owner's name", results_texts, f"started by {HOSTILE} · finished", setup=odd_owner),
-    Case("page: tags of someone else's run", results_texts, "Only teacher or a teacher can change tags, hide or delete this run."),
+    Case("page: tags of someone else's run", results_texts, "Only teacher or a teacher can change its comment and tags, hide or delete this run."),
     Case("page: XOR hidden size 0", inside_page("xor_hidden", 0), "A hidden size of 0 gives the network no hidden layer"),
     Case("page: 100,000 tries", inside_page("trials_tries", 100_000, "How often does it learn?"), "100,000 tries per hidden size is more than the lab allows"),
     Case("page: a challenge below 0%", challenge_on_page(acc=-5.0), "The minimum test accuracy is -5%"),

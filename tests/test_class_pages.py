@@ -110,15 +110,19 @@ def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
     assert not at.exception and store.run(run_id) is None and not file.exists()
 
 
-def test_someone_else_cannot_change_tags_hide_or_delete_but_can_comment():
+def test_someone_else_cannot_change_the_comment_or_tags_hide_or_delete_but_can_run_it_again():
+    """A run's comment is its owner's record of the experiment: a classmate reads it (as
+    plain text) but cannot overwrite it."""
     store = Store()
-    run_id = seed_run(store, owner="ada", owner_id="someone-else")
+    run_id = seed_run(store, owner="ada", owner_id="someone-else", comment="**mine**, lr 0.01")
     at = page("results")
     at.selectbox(key="results_run").set_value(run_id).run()
     keys = [b.key for b in at.button]
     assert f"delete_{run_id}" not in keys and f"hide_{run_id}" not in keys and f"save_tags_{run_id}" not in keys
-    assert f"save_comment_{run_id}" in keys and f"again_{run_id}" in keys
-    assert any("Only ada or a teacher can change tags, hide or delete" in c for c in values(at.caption))
+    assert f"save_comment_{run_id}" not in keys and not [t for t in at.text_area if t.label == "Comment"]
+    assert f"again_{run_id}" in keys
+    assert "Comment: **mine**, lr 0.01" in [t.value for t in at.text]
+    assert any("Only ada or a teacher can change its comment and tags, hide or delete" in c for c in values(at.caption))
 
 
 def test_run_again_opens_train_with_the_runs_network_and_settings():
@@ -234,7 +238,16 @@ def test_the_leaderboard_shows_the_best_run_and_who_met_a_challenge(monkeypatch)
     at.button(key="challenge_set").click().run()
     assert [c.title for c in store.challenges()] == ["Small"]
     board = at.dataframe[0].value.set_index("person")
-    assert board["Small"].to_dict() == {"ada": False, "bob": True}
+    assert board["challenge 1: Small"].to_dict() == {"ada": False, "bob": True}
+    for title in ("Small", "test accuracy", "person"):  # a title taken, or a column's name: no crash
+        at.text_input(key="challenge_title").set_value(title)
+        at.button(key="challenge_set").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    board = at.dataframe[0].value
+    assert board["person"].tolist() == ["ada", "bob"] and board["test accuracy"].tolist() == [0.95, 0.93]
+    assert sorted(c for c in board.columns if c.startswith("challenge")) == [
+        "challenge 1: Small", "challenge 2: Small", "challenge 3: test accuracy", "challenge 4: person"]
+    assert len([b for b in at.button if b.key.startswith("challenge_close")]) == 4  # the teacher can close each
 
 
 def test_the_projector_view_is_large_and_plain(monkeypatch):

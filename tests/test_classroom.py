@@ -42,15 +42,17 @@ def test_challenges_mark_who_met_them_with_any_run():
     runs = [run(1, "ada", 0.96, params=50_000), run(2, "ada", 0.93, params=8_000),
             run(3, "bob", 0.97, params=50_000, seconds=10.0), run(4, "cy", 0.91, params=9_000)]
     board = leaderboard(runs, "mnist", [small, fast, other]).set_index("person")
-    assert list(board.columns[-2:]) == ["small and good", "fast"]  # only this dataset's challenges
-    assert board["small and good"].to_dict() == {"bob": False, "ada": True, "cy": False}
-    assert board["fast"].to_dict() == {"bob": True, "ada": False, "cy": False}
+    assert list(board.columns[-2:]) == ["challenge 1: small and good", "challenge 2: fast"]  # this dataset's
+    assert board["challenge 1: small and good"].to_dict() == {"bob": False, "ada": True, "cy": False}
+    assert board["challenge 2: fast"].to_dict() == {"bob": True, "ada": False, "cy": False}
 
 
 @pytest.mark.parametrize("changes, meets_it", [
     ({}, True), ({"acc": 0.89}, False), ({"params": 20_001}, False), ({"epochs": 11}, False),
     ({"seconds": 61.0}, False), ({"dataset": "xor"}, False), ({"status": Status.DIVERGED}, False),
     ({"status": Status.STOPPED}, True), ({"updated": "2026-12-02 09:00:00"}, False),
+    ({"ended": "2026-12-02 09:00:00"}, False),
+    ({"ended": "2026-12-01 15:00:00", "updated": "2026-12-02 09:00:00"}, True),  # a comment after the deadline
 ])
 def test_every_limit_counts(changes, meets_it):
     c = Challenge(1, "t", "mnist", 0.9, max_params=20_000, max_epochs=10, max_seconds=60.0,
@@ -60,8 +62,7 @@ def test_every_limit_counts(changes, meets_it):
     extra = {k: v for k, v in changes.items() if k not in base}
     r = run(1, "ada", args["acc"], args["params"], args["epochs"], args["seconds"],
             **{k: v for k, v in extra.items() if k in ("dataset", "status")})
-    if "updated" in extra:
-        r = RunRecord(**{**vars(r), "updated": extra["updated"]})
+    r = RunRecord(**{**vars(r), **{k: v for k, v in extra.items() if k in ("updated", "ended")}})
     assert meets(r, c) is meets_it
 
 

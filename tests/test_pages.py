@@ -340,7 +340,7 @@ def test_results_table_and_comment_saved():
     store = Store()
     first = seed_run(store, comment="first try")
     second = seed_run(store, comment="", test_acc=0.91)
-    at = page("results")
+    at = own(page("results"), first)
     table = at.dataframe[0].value
     assert table["run"].tolist() == [second, first]  # newest first
     assert table["comment"].tolist() == ["", "first try"]
@@ -439,6 +439,13 @@ def test_draw_page_damaged_model_file(trained_model, tmp_path, damage):
     assert store.runs() == before
 
 
+def own(at: AppTest, run_id: int) -> AppTest:
+    """Make the person of browser ``at`` the owner of ``run_id`` (only the owner and teachers
+    change a run's comment), and rerun."""
+    Store().update_run(run_id, owner_id=at.session_state["person"].id)
+    return at.run()
+
+
 def save_comment(at: AppTest, run_id: int, text: str) -> AppTest:
     at.selectbox(key="results_run").set_value(run_id).run()
     comment_box(at, run_id).set_value(text).run()
@@ -450,25 +457,27 @@ def save_comment(at: AppTest, run_id: int, text: str) -> AppTest:
 def test_an_old_comment_edit_is_not_saved_again_over_a_newer_one():
     store = Store()
     run_id = seed_run(store, comment="")
-    ada, bob = page("results"), page("results")  # two browsers on the same lab
+    ada, laptop = page("results"), page("results")  # two browsers of one person
+    laptop.session_state["person"] = ada.session_state["person"]
+    own(ada, run_id)
     save_comment(ada, run_id, "from ada")
     assert store.run(run_id).comment == "from ada"
-    bob.run()
-    save_comment(bob, run_id, "from bob")
-    assert store.run(run_id).comment == "from bob"
+    laptop.run()
+    save_comment(laptop, run_id, "from the laptop")
+    assert store.run(run_id).comment == "from the laptop"
 
     ada.multiselect(key="results_pick").set_value([]).run()  # any click reruns ada's page
     assert not ada.exception
-    assert store.run(run_id).comment == "from bob"
+    assert store.run(run_id).comment == "from the laptop"
     assert not ada.toast
-    assert ada.dataframe[0].value["comment"].tolist() == ["from bob"]
-    assert comment_box(ada, run_id).value == "from bob"  # what was saved elsewhere shows
+    assert ada.dataframe[0].value["comment"].tolist() == ["from the laptop"]
+    assert comment_box(ada, run_id).value == "from the laptop"  # what was saved elsewhere shows
 
 
 def test_a_comment_being_typed_survives_another_run_appearing():
     store = Store()
     run_id = seed_run(store, comment="")
-    at = page("results")
+    at = own(page("results"), run_id)
     at.selectbox(key="results_run").set_value(run_id).run()
     comment_box(at, run_id).set_value("half-typed thought")  # typed, not yet saved
     newer = seed_run(store, network="someone else's new run")  # a run appears meanwhile

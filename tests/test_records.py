@@ -57,6 +57,30 @@ def test_create_and_read_run(store):
     assert store.run(run_id + 1000) is None
 
 
+def test_a_run_remembers_when_it_ended_and_later_edits_do_not_move_it(store, monkeypatch):
+    """A challenge's deadline counts when a run ended: a comment, a tag or hiding it later
+    changes ``updated``, never ``ended``; a Continue ends it again."""
+    clock = iter(f"2026-12-01 10:00:{s:02d}" for s in range(60))
+    monkeypatch.setattr("lab.records.sql.now", lambda: next(clock))
+    run_id = store.create_run(owner="ada", status="queued")
+    store.update_run(run_id, status="running")
+    assert store.run(run_id).ended is None
+    store.update_run(run_id, status="finished", test_acc=0.9)
+    ended = store.run(run_id).ended
+    assert ended is not None
+    store.set_comment(run_id, "written after the deadline")
+    store.update_run(run_id, hidden=1)
+    assert store.run(run_id).ended == ended and store.run(run_id).updated > ended
+    store.update_run(run_id, status="running")  # continued
+    store.update_run(run_id, status="stopped")
+    assert store.run(run_id).ended > ended
+    uploaded = store.create_run(owner="bob", status="finished")
+    assert store.run(uploaded).ended == store.run(uploaded).created
+    stuck = store.create_run(owner="cy", status="running", server="lab-a")
+    store.mark_interrupted("lab-a")
+    assert store.run(stuck).ended is not None
+
+
 def test_unknown_field_is_refused(store):
     with pytest.raises(KeyError, match="colour"):
         store.create_run(colour="red")

@@ -18,15 +18,17 @@ from ui.text import escape
 
 
 def show(run: RunRecord, tags: list[str], me: Person) -> None:
-    """The panel for ``run``: editable parts for everyone or for its owner and teachers."""
+    """The panel for ``run``: what anyone may do with it, and what only its owner and teachers may."""
     st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {run.owner} · {run.status}")
     mine = identity.may_manage(me, run)
-    _comment(run)
     if mine:
+        _comment(run)
         _tags(run, tags)
     else:
+        if run.comment:
+            st.text(f"Comment: {run.comment}")
         st.caption(escape("Tags: " + (", ".join(tags) or "none") + f". Only {run.owner} or a teacher can "
-                          "change tags, hide or delete this run."))
+                          "change its comment and tags, hide or delete this run."))
     specs = _specs(run)
     c = st.columns(3)
     if specs and c[0].button("Run again", key=f"again_{run.id}", help="Open Train with this network and "

@@ -68,6 +68,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "the identity of whoever last continued a run (they may stop it from any server)", (
         "ALTER TABLE runs ADD COLUMN continued_by_id TEXT",
     )),
+    Migration(9, "when a run last ended (a challenge's deadline counts this, not a later comment or tag)", (
+        "ALTER TABLE runs ADD COLUMN ended TEXT",
+        "UPDATE runs SET ended = updated WHERE status NOT IN ('queued', 'running')",  # the best guess left
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

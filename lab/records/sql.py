@@ -139,14 +139,15 @@ class SQLStore(RecordStore):
     # ---- the records ----------------------------------------------------------------
 
     def create_run(self, **fields) -> int:
-        fields = {"created": now(), "updated": now(), "epochs_done": 0, "comment": "", **fields}
+        at = now()
+        fields = _ended({"created": at, "updated": at, "epochs_done": 0, "comment": "", **fields})
         _check(fields)
         with self._tx() as cur:
             return self._insert(cur, f"INSERT INTO runs ({', '.join(fields)}) VALUES "
                                      f"({', '.join('?' * len(fields))})", list(fields.values()))
 
     def update_run(self, run_id: int, **fields) -> None:
-        fields = {**fields, "updated": now()}
+        fields = _ended({**fields, "updated": now()})
         _check(fields)
         with self._tx() as cur:
             cur.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
@@ -193,8 +194,8 @@ class SQLStore(RecordStore):
             for row in rows:
                 was = Status(row["status"])
                 cur.execute("UPDATE runs SET status = ?, interrupted_while = ?, message = ?, updated = ?, "
-                            "stop_asked_by = NULL WHERE id = ?",
-                            [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), row["id"]])
+                            "ended = ?, stop_asked_by = NULL WHERE id = ?",
+                            [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), now(), row["id"]])
         return sorted(r["id"] for r in rows)
 
     def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:
@@ -324,6 +325,20 @@ class SQLStore(RecordStore):
         with self._tx(write=False) as cur:
             rows = cur.execute(f"SELECT * FROM trials {where} ORDER BY id DESC", params).dicts()
         return [TrialBatch(**{k: r[k] for k in TRIAL_FIELDS}) for r in rows]
+
+
+def _ended(fields: dict) -> dict:
+    """``fields`` of a run, with ``ended`` set to their ``updated`` time when they end it
+    (a status that is neither queued nor running).
+
+    Example:
+        >>> _ended({"status": "finished", "updated": "10:00"}), _ended({"comment": "late", "updated": "11:00"})
+        ({'status': 'finished', 'updated': '10:00', 'ended': '10:00'}, {'comment': 'late', 'updated': '11:00'})
+    """
+    status = fields.get("status")
+    if status is not None and not Status(status).active:
+        return {**fields, "ended": fields.get("ended") or fields["updated"]}
+    return fields
 
 
 def _name_key(name: str) -> str:

@@ -61,7 +61,7 @@ class RunRecord:
 
     id: int
     created: str | None = None
-    updated: str | None = None
+    updated: str | None = None  # any change, a comment or a tag too
     owner: str | None = None
     dataset: str | None = None
     network: str | None = None
@@ -96,6 +96,7 @@ class RunRecord:
     server: str | None = None  # the lab server that trains (or last trained) it: `lab.settings`' server
     stop_asked_by: str | None = None  # who pressed Stop on another server; the training server stops it
     continued_by_id: str | None = None
+    ended: str | None = None  # when it last ended (finished, stopped, failed...): deadlines count this
 
     @classmethod
     def from_row(cls, row: dict) -> "RunRecord":
