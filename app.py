@@ -34,11 +34,13 @@ if links.projector():  # the leaderboard alone, for a projector: no sidebar, no 
     page = st.navigation(PAGES, position="hidden")  # every address stays known: no "Page not found"
     if page.url_path != LEADERBOARD.url_path:
         st.switch_page(LEADERBOARD, query_params=st.query_params.to_dict())
-    page.run()
+    with resources.records_guard():
+        page.run()
     st.stop()
 navigation = st.navigation(PAGES)
-with st.sidebar:
-    identity.sidebar()
-    live.training_status()
-links.open_shared_link()
-navigation.run()
+with resources.records_guard():
+    with st.sidebar:
+        identity.sidebar()
+        live.training_status()
+    links.open_shared_link()
+    navigation.run()

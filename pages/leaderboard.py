@@ -22,6 +22,7 @@ dataset = wanted if projector and wanted in DATASETS else st.selectbox(
 
 
 @st.fragment(run_every=5.0 if projector else None)
+@resources.guarded
 def board():
     challenges = resources.store().challenges()
     table = classroom.leaderboard(resources.runs(), dataset, [c for c in challenges if not c.closed])

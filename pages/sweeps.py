@@ -52,6 +52,7 @@ live_at_start = any(r.status.active for r in resources.runs() if r.sweep_id == s
 
 
 @st.fragment(run_every=2.0 if live_at_start else None)
+@resources.guarded
 def progress():
     members = [r for r in resources.runs() if r.sweep_id == sweep.id]
     done = sum(not r.status.active for r in members)

@@ -10,6 +10,7 @@ the page itself. Helpers are in ``appkit.py``.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ import lab.data
 from appkit import (WORKSHOP, WORKSHOP_PARAMS, digit_png, install_model, layers_key, open_page, page,
                     page_manager, seed_run, set_spec, start_app, values, version)
 from lab.records.sqlite import SQLiteStore as Store
+from lab.settings import settings
 from lab.spec import LayerSpec, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -605,3 +607,35 @@ def test_a_run_another_lab_server_trains_can_be_stopped_from_this_one():
     assert not at.exception and not at.error
     assert Store().run(run_id).stop_asked_by == me.id and Store().run(run_id).status == "running"
     assert [t.value for t in at.toast] == [f"Asked lab-elsewhere to stop run {run_id}: it stops within a few seconds."]
+
+
+@pytest.mark.parametrize("name", ["train", "sweeps", "results", "evaluate", "draw", "inside", "leaderboard",
+                                  "datasets", "architecture"])
+def test_a_damaged_records_file_is_said_on_every_page_and_nothing_is_lost(name):
+    """The records file is replaced by something else while browsers are open (a disk fault,
+    a bad copy): every page says what is wrong and what to do, never a traceback, and all is
+    back once the file is."""
+    store = Store()
+    run_id = seed_run(store, comment="kept")
+    at = start_app()  # a browser is in: the server's job manager and its records are open
+    path = settings().records_path
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the file itself
+    aside = path.with_name("aside.sqlite")
+    path.rename(aside)
+    path.write_bytes(b"not the lab's records " * 500)
+    try:
+        at.switch_page(f"pages/{name}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = values(at.error)
+        if name not in ("datasets", "architecture"):  # these two read no records
+            assert shown and all(f"The records file {path} is damaged" in e for e in shown), shown
+            assert all("Reload the page when they are back" in e or "Move it aside" in e for e in shown)
+        newcomer = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()  # signs in: reads records
+        assert not newcomer.exception and any("is damaged" in e for e in values(newcomer.error))
+    finally:
+        path.unlink()
+        aside.rename(path)
+    at.run()
+    assert not at.exception and not at.error, values(at.error)
+    assert Store().run(run_id).comment == "kept"

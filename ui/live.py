@@ -48,6 +48,7 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
     going_at_start = first.live or manager.trains_elsewhere(first.run)
 
     @st.fragment(run_every=1.0 if going_at_start else None)
+    @resources.guarded
     def panel():
         view = manager.view(run_id)
         p, run = view.progress, view.run

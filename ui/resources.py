@@ -7,6 +7,8 @@ after each page without its Keras step, and TensorFlow loaded once before anythi
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 
 import keras  # noqa: F401  (see below)
@@ -18,6 +20,7 @@ from lab.jobs.lock import AnotherServer
 from lab.records import RecordStore, RunRecord, StoreError
 from lab.settings import SettingsError, settings
 from lab.spec import Preset, load_presets
+from ui.text import escape
 
 # Streamlit treats a folder named pages/ as an old-style multipage app until the
 # first st.navigation call in the process: a server whose first visitor opens
@@ -95,6 +98,28 @@ def store() -> RecordStore:
 def models() -> ModelFiles:
     """Where trained model files are found."""
     return manager().models
+
+
+AWAY = "Reload the page when they are back: nothing recorded before is lost."
+
+
+@contextlib.contextmanager
+def records_guard():
+    """Records that cannot be read or written (a damaged file, a database that is away)
+    end what is inside with their message, not a traceback."""
+    try:
+        yield
+    except StoreError as exc:
+        st.error(escape(f"{exc} {AWAY}"))
+
+
+def guarded(part):
+    """``part`` (a fragment that reads the records) under `records_guard`."""
+    @functools.wraps(part)
+    def run(*args, **kwargs):
+        with records_guard():
+            return part(*args, **kwargs)
+    return run
 
 
 def runs() -> list[RunRecord]:

@@ -55,6 +55,10 @@ class SQLiteStore(SQLStore):
                     f"The records file {self.path} is damaged ({exc}). Move it aside (the lab "
                     "never deletes it) and the lab begins a new one, or set LAB_HOME to another "
                     "folder.") from exc
+            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                raise StoreError(
+                    f"The records file {self.path} stayed busy for 30 s ({exc}): another program holds "
+                    "it. Close that program, or try again in a moment.") from exc
             raise
         finally:
             db.close()
