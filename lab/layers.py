@@ -29,11 +29,17 @@ def _fmt(n: int) -> str:
 
 # ---- the checks of each field (a field means the same in every kind that uses it) ----------
 
-def _at_least_one(what: str, usual: str = "") -> Callable:
+MAX_WIDTH = 1_000_000  # units or filters of one layer (a parameter count stays a 64-bit number)
+MAX_WINDOW = 1_000  # kernel, stride or pool size
+
+
+def _at_least_one(what: str, usual: str = "", most: int = MAX_WINDOW) -> Callable:
     def check(layer, name: str, field: str) -> str | None:
         value = getattr(layer, field)
         if value < 1:
             return f"{name} has {what.format(value=value)}: use 1 or more{usual}."
+        if value > most:
+            return f"{name} has {what.format(value=f'{value:,}')}: the lab allows at most {most:,}{usual}."
         return None
     return check
 
@@ -50,6 +56,8 @@ def _choice(options: tuple[str, ...], what: str) -> Callable:
 def _units(layer, name, field):
     if layer.units < 1:
         return f"{name} has {layer.units} units: a Dense layer needs at least 1 unit."
+    if layer.units > MAX_WIDTH:
+        return f"{name} has {layer.units:,} units: the lab allows at most {MAX_WIDTH:,} (a few hundred is usual)."
     return None
 
 
@@ -74,8 +82,7 @@ def _padding(layer, name, field):
 
 FIELD_CHECKS: dict[str, Callable] = {
     "units": _units,
-    "filters": lambda layer, name, field: (
-        f"{name} has {layer.filters} filters: it needs at least 1." if layer.filters < 1 else None),
+    "filters": _at_least_one("{value} filters", " (32 or 64 is usual)", most=MAX_WIDTH),
     "kernel_size": _at_least_one("a kernel size of {value}", " (3 is usual)"),
     "strides": _at_least_one("a stride of {value}"),
     "pool_size": _at_least_one("a pool size of {value}", " (2 is usual)"),

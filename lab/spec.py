@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from lab.data import DATASETS
 from lab.layers import ACTIVATIONS, KINDS, PADDINGS  # noqa: F401  (re-exported name tables)
 
 # Which fields each layer kind uses, in the order a form shows them (from `lab.layers`).
@@ -131,6 +132,9 @@ class TrainSpec:
         for name, value in data.items():
             default = getattr(cls, name)
             values[name] = _coerce(name.replace("_", " "), value, type(default))
+        for name, known in (("dataset", tuple(DATASETS)), ("optimizer", OPTIMIZERS), ("loss", LOSSES)):
+            if name in values and values[name] not in known:
+                raise SpecError(f"Unknown {name} '{values[name]}'. The lab knows: {', '.join(known)}.")
         return cls(**values)
 
 

@@ -553,6 +553,7 @@ CASES = [
     Case("page: a units cell set to 0", layer_edit(edited_rows={1: {"units": 0}}), "Layer 2 (Dense) has 0 units"),
     Case("page: a units cell emptied", layer_edit(edited_rows={1: {"units": None}}), "The units of layer 2 (Dense) is empty: type a value (for example 32)."),
     Case("page: 1.5 units", layer_edit(edited_rows={1: {"units": 1.5}}), "must be a whole number, not 1.5. Fix that cell"),
+    Case("page: 1e20 units (past 64 bits)", layer_edit(edited_rows={1: {"units": 1e20}}), "units: the lab allows at most 1,000,000"),
     Case("page: an unknown kind", layer_edit(edited_rows={1: {"kind": "Bogus"}}), "unknown kind 'Bogus'"),
     Case("page: every row deleted", layer_edit(deleted_rows=[0, 1, 2, 3]), "The network has no layers"),
     Case("page: a dropout row of 1.5", layer_edit(added_rows=[{"kind": "Dropout", "rate": 1.5}]), "Layer 5 (Dropout) has a rate of 1.5"),

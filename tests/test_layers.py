@@ -31,7 +31,10 @@ def test_an_entry_builds_the_layer_its_code_names(name):
 
 
 @pytest.mark.parametrize("field, bad, words", [
-    ("units", 0, "at least 1 unit"), ("filters", -2, "at least 1"), ("kernel_size", 0, "kernel size of 0"),
+    ("units", 0, "at least 1 unit"), ("filters", -2, "use 1 or more"), ("kernel_size", 0, "kernel size of 0"),
+    ("units", 10**19, "10,000,000,000,000,000,000 units: the lab allows at most 1,000,000"),  # past 64 bits
+    ("filters", 2_000_000, "2,000,000 filters: the lab allows at most 1,000,000"),
+    ("kernel_size", 5000, "a kernel size of 5,000: the lab allows at most 1,000"),
     ("strides", 0, "stride of 0"), ("pool_size", 0, "pool size of 0"), ("padding", "full", "'valid' or 'same'"),
     ("activation", "relux", "unknown activation 'relux'"), ("rate", 1.0, "below 1"),
     ("negative_slope", -1.0, "0 or more"),

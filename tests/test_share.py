@@ -28,6 +28,8 @@ def _b64(raw: bytes) -> str:
     _b64(zlib.compress(b'{"model": {"layers": "x"}, "train": {}}')),
     _b64(zlib.compress(b'{"model": {"layers": []}, "train": {"epochs": "many"}}')),
     _b64(zlib.compress(b" " * 50_000_000)),  # a small link that unpacks to 50 MB
+    *[_b64(zlib.compress(b'{"model": {"layers": []}, "train": {"%s": "%s"}}' % pair))  # what no page offers
+      for pair in ((b"dataset", b"cifar10"), (b"optimizer", b"adamax"), (b"loss", b"hinge"))],
     share.token(PRESET.model, PRESET.train)[:-30],  # cut short when copied
     "A" * 9000,
 ])
