@@ -582,6 +582,7 @@ CASES = [
     Case("a sweep of 10,000 runs", raises(lambda w: sweeps.plan(MLP, TrainSpec(), [sweeps.Axis("learning_rate", tuple(i / 1e4 for i in range(1, 101))), sweeps.Axis("batch_size", tuple(range(1, 101)))], [1], 50)), "This sweep would queue 10,000 runs"),
     Case("page: sweep values with text", sweep_values("0.01, lots"), "must be a number, but 'lots' is not one"),
     Case("page: seeds per point 0", sweep_seeds(0), "Seeds per point is 0: train each point at least once."),
+    Case("page: 10 million seeds per point", sweep_seeds(10_000_000), "Seeds per point is 10,000,000: a sweep may queue at most 50 runs (LAB_MAX_SWEEP)"),
     Case("a challenge below 0%", raises(lambda w: classroom.check(classroom.ChallengeDraft("t", "mnist", -0.1, max_params=10))), "The minimum test accuracy is -10%"),
     Case("a challenge without limits", raises(lambda w: classroom.check(classroom.ChallengeDraft("t", "mnist", 0.9))), "Set at least one limit"),
     Case("a tag of 10,000 characters", raises(lambda w: results.parse_tags("x" * 10_000)), "A tag of 10,000 characters is too long"),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from jobkit import SMALL, wait_until
 from lab import data, prepare
 from lab.jobs import JobManager, JobRejected, QueueFull
 from lab.jobs.executors import ThreadExecutor
-from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
+from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets, to_json
 from lab.records.sqlite import SQLiteStore as Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -459,3 +460,39 @@ def test_a_continued_run_may_be_stopped_by_its_owner_or_whoever_continued_it_fro
             assert str(refusal.value) == f"Only ada, who started run {first.id}, or {name}, who continued it, can stop it."
         assert here.stop(first.id, stopper)
         assert b.wait(job.id, 60).status == "stopped"
+
+
+def test_two_presses_of_queue_again_at_once_queue_the_run_once(tmp_path, monkeypatch):
+    """The owner and a teacher press "Queue again" together: both pass the first checks (a
+    barrier holds them there), one queues the run, the other is told it is queued already."""
+    import lab.jobs.manager as manager_module
+
+    store = Store(tmp_path / "runs.sqlite")
+    run_id = store.create_run(owner="ada", owner_id="p-ada", dataset="mnist", network=SMALL.name,
+                              spec_json=to_json(SMALL), train_json=to_json(settings(epochs=1)),
+                              status="interrupted", interrupted_while="queued")
+    manager = JobManager(store, model_dir=tmp_path / "trained")
+    both_checked, validate = threading.Barrier(2), manager_module.validate
+
+    def checked_together(*args, **kwargs):
+        both_checked.wait(30)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(manager_module, "validate", checked_together)
+    outcomes: list = []
+
+    def press(who: str, teacher: bool) -> None:
+        try:
+            outcomes.append(manager.requeue(run_id, who, teacher=teacher).id)
+        except JobRejected as exc:
+            outcomes.append(str(exc))
+
+    presses = [threading.Thread(target=press, args=args) for args in (("p-ada", False), ("p-teacher", True))]
+    for t in presses:
+        t.start()
+    for t in presses:
+        t.join(60)
+    assert sorted(outcomes, key=str) == sorted([run_id, f"Run {run_id} has been queued again already (someone "
+                                                "pressed it meanwhile): follow it on the Train page."], key=str)
+    assert [j.id for j in manager.active()] in ([run_id], [])  # once (or already trained)
+    assert manager.wait(run_id, 120).status == "finished"

@@ -418,6 +418,16 @@ def test_a_stop_asked_from_another_server_is_kept_only_for_a_run_still_active_th
     assert not store.ask_to_stop(run_id, "p-ada", "lab-a", None)  # it is not running any more
 
 
+def test_a_run_that_waited_when_the_lab_stopped_is_queued_again_once(store):
+    run_id = store.create_run(owner="ada", status="queued", server="lab-a")
+    assert not store.requeue(run_id, "lab-b")  # still queued on a: nothing to queue again
+    store.mark_interrupted("lab-a")
+    assert store.requeue(run_id, "lab-b")
+    assert not store.requeue(run_id, "lab-a")  # a second press, here or on another server
+    run = store.run(run_id)
+    assert (run.status, run.server, run.interrupted_while, run.message) == ("queued", "lab-b", None, "")
+
+
 def test_a_stop_asked_is_kept_only_while_the_run_is_the_continuation_it_was_asked_for(store):
     """Permission to stop is checked against who continued the run; if another person's
     Continue began meanwhile, the ask is not recorded."""

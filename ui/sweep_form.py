@@ -52,4 +52,9 @@ def seeds(first: int) -> list[int] | None:
     if n < 1:
         st.error(f"Seeds per point is {n}: train each point at least once.")
         return None
+    most = settings().max_sweep
+    if n > most:
+        st.error(f"Seeds per point is {n:,}: a sweep may queue at most {most:,} runs (LAB_MAX_SWEEP), so use "
+                 f"at most {most:,} seeds, fewer with several values.")
+        return None
     return [first + i for i in range(n)]

@@ -217,8 +217,9 @@ class JobManager:
             raise JobRejected(" ".join(problems))
         with self._lock:
             self.queue.check_room()
-            self.store.update_run(run_id, status=Status.QUEUED, message="", interrupted_while=None,
-                                  server=self.server)
+            if not self.store.requeue(run_id, self.server):  # someone else pressed it meanwhile
+                raise JobRejected(f"Run {run_id} has been queued again already (someone pressed it meanwhile): "
+                                  "follow it on the Train page.")
             job = self._job(run_id, run.owner, model, train, owner_id=run.power)
             self._enqueue([Recorder(job, self.store)])
         return job

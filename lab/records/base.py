@@ -67,6 +67,12 @@ class RecordStore(abc.ABC):
         it was recorded."""
 
     @abc.abstractmethod
+    def requeue(self, run_id: int, server: str) -> bool:
+        """Mark run ``run_id`` queued on lab server ``server`` again, only while it is still
+        interrupted while it waited (so two presses, even on two servers, queue it once).
+        Whether it was marked."""
+
+    @abc.abstractmethod
     def stops_asked(self, server: str) -> list[int]:
         """The queued or running runs of lab server ``server`` whose Stop was pressed on
         another server (`ask_to_stop`) and not yet heard."""

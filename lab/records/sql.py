@@ -205,6 +205,13 @@ class SQLStore(RecordStore):
                         [who, now(), run_id, server, Status.QUEUED, Status.RUNNING, continued_by_id or ""])
             return cur.rowcount == 1
 
+    def requeue(self, run_id: int, server: str) -> bool:
+        with self._tx() as cur:
+            cur.execute("UPDATE runs SET status = ?, message = '', interrupted_while = NULL, server = ?, "
+                        "updated = ? WHERE id = ? AND status = ? AND interrupted_while = ?",
+                        [Status.QUEUED, server, now(), run_id, Status.INTERRUPTED, Status.QUEUED])
+            return cur.rowcount == 1
+
     def stops_asked(self, server: str) -> list[int]:
         with self._tx(write=False) as cur:
             rows = cur.execute("SELECT id FROM runs WHERE server = ? AND stop_asked_by IS NOT NULL "
