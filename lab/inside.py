@@ -114,6 +114,29 @@ def check(model) -> None:
                           "the tab \"What a CNN sees\".")
     if "Dense" not in kinds(model):
         raise InsideError("This network has no Dense layer, so there is nothing to compute step by step.")
+    for position, layer in enumerate(model.layers, start=1):
+        if type(layer).__name__ == "Dense":
+            _check_dense(layer, position)
+
+
+def _check_dense(layer, position: int) -> None:
+    """Refuse a Dense layer (of an uploaded model) that the view cannot compute by hand: an
+    activation it does not know, no bias, or an input that is not one row of numbers."""
+    config = layer.get_config()
+    act = config.get("activation")
+    if act not in activations.FUNCTIONS:
+        raise InsideError(f"Layer {position} (Dense) uses the activation '{act}', which this view cannot "
+                          f"compute by hand (it knows {', '.join(activations.FUNCTIONS)}). Pick another run.")
+    if not config.get("use_bias", True):
+        raise InsideError(f"Layer {position} (Dense) has no bias (use_bias=False); this view computes "
+                          "weights times inputs plus a bias. Pick another run.")
+    try:
+        flat = len(layer.input.shape) == 2
+    except (AttributeError, ValueError):  # a layer Keras cannot place in a graph
+        flat = False
+    if not flat:
+        raise InsideError(f"Layer {position} (Dense) does not read one row of numbers (put a Flatten layer "
+                          "before it): this view follows networks that flatten the image first.")
 
 
 def walk(model, image: np.ndarray) -> Walk:

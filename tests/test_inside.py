@@ -80,6 +80,24 @@ def test_convolutional_and_xor_networks_are_refused_with_where_to_look(datasets_
         inside.walk(xor_net, np.zeros((28, 28), np.float32))
 
 
+@pytest.mark.parametrize("layers, words", [
+    (lambda: [keras.layers.Flatten(), keras.layers.Dense(16, activation="leaky_relu"), keras.layers.Dense(10)],
+     r"Layer 2 \(Dense\) uses the activation 'leaky_relu', which this view cannot compute by hand"),
+    (lambda: [keras.layers.Flatten(), keras.layers.Dense(16, use_bias=False), keras.layers.Dense(10)],
+     r"Layer 2 \(Dense\) has no bias \(use_bias=False\)"),
+    (lambda: [keras.layers.Dense(4), keras.layers.Flatten(), keras.layers.Dense(10)],
+     r"Layer 1 \(Dense\) does not read one row of numbers \(put a Flatten layer before it\)"),
+])
+def test_an_uploaded_dense_network_the_view_cannot_compute_by_hand_is_refused(tmp_path, layers, words):
+    """Uploads are any Keras model made of Flatten, Dense and Dropout layers: one the view
+    cannot follow is refused with a sentence, not a crash."""
+    path = tmp_path / "uploaded.keras"
+    keras.Sequential([keras.Input((28, 28, 1)), *layers()]).save(path)
+    model = predict.load_model(str(path), path.stat().st_mtime)
+    with pytest.raises(inside.InsideError, match=words):
+        inside.walk(model, np.zeros((28, 28), np.float32))
+
+
 def test_a_diverged_network_and_a_wrong_image_are_refused(trained_model):
     _, model = _load(trained_model)
     with pytest.raises(inside.InsideError, match=r"reads inputs of shape \(28, 28, 1\), not an image of \(2,\)"):
