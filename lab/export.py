@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 from lab.records.types import RunRecord
+from lab.spec import stored
 
 
 def file_name(run: RunRecord, suffix: str) -> str:
@@ -38,9 +39,9 @@ def spec_document(run: RunRecord, model_file: Path | None = None) -> str:
         >>> doc["name"], doc["run"]["test accuracy"]
         ('n', 0.9)
     """
-    doc = json.loads(run.spec_json) if run.spec_json else {"name": run.network}
+    doc = stored(run.spec_json) or {"name": run.network}
     if run.train_json:
-        doc["train"] = json.loads(run.train_json)
+        doc["train"] = stored(run.train_json)
     doc["run"] = {"id": run.id, "dataset": run.dataset, "status": str(run.status), "epochs": run.epochs_done,
                   "test accuracy": run.test_acc, "test loss": run.test_loss, "parameters": run.params,
                   "device": run.device, "seconds": run.duration_s, "owner": run.owner, "created": run.created,

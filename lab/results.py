@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
 
 from lab.records.types import RunRecord
+from lab.spec import stored
 
 COLUMNS = ["run", "network", "activations", "epochs", "comment", "accuracy", "status", "val accuracy",
            "best val accuracy", "best epoch", "dataset", "parameters", "duration (s)", "date", "optimizer",
@@ -94,7 +94,7 @@ def table(runs: list[RunRecord], best: dict[int, tuple[float, int]] | None = Non
     best, tags = best or {}, tags or {}
     rows = []
     for r in runs:
-        settings = json.loads(r.train_json or "{}")
+        settings = stored(r.train_json)
         top = best.get(r.id, (None, None))
         rows.append({
             "run": r.id, "network": r.network, "activations": r.activations,
@@ -122,7 +122,7 @@ def dropout(run: RunRecord) -> float | None:
         (0.5, None)
     """
     try:
-        layers = json.loads(run.spec_json or "{}").get("layers", [])
+        layers = stored(run.spec_json).get("layers", [])
         rates = [float(layer.get("rate", 0)) for layer in layers if layer.get("kind") == "Dropout"]
     except (ValueError, TypeError, AttributeError):  # an old or damaged record: nothing to show
         return None

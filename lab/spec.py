@@ -29,6 +29,21 @@ class SpecError(ValueError):
     """A spec that cannot be read: the message says which field and why."""
 
 
+def stored(text: str | None) -> dict:
+    """A JSON object saved with a run (its spec, settings or swept values); ``{}`` when there
+    is none, or when a record damaged outside the lab cannot be read.
+
+    Example:
+        >>> stored('{"epochs": 3}'), stored("{not json"), stored(None), stored("[1]")
+        ({'epochs': 3}, {}, {}, {})
+    """
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass
 class LayerSpec:
     """One layer. Only the fields listed for its kind in `LAYERS` matter.

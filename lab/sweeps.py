@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lab.records import RunRecord, Status
-from lab.spec import OPTIMIZERS, ModelSpec, SpecError, TrainSpec, parse_number
+from lab.spec import OPTIMIZERS, ModelSpec, SpecError, TrainSpec, parse_number, stored
 
 
 class SweepError(ValueError):
@@ -189,7 +189,7 @@ def outcome(runs: list[RunRecord], axes: list[Axis]) -> pd.DataFrame:
     names = [a.name for a in axes]
     points: dict[tuple, list] = {}
     for run in runs:
-        values = json.loads(run.sweep_values or "{}")
+        values = stored(run.sweep_values)
         key = tuple(values.get(n) for n in names)
         points.setdefault(key, [0, []])
         points[key][0] += 1

@@ -1,8 +1,10 @@
 """The results table and its side-by-side comparison."""
 
+import json
+
 import pandas as pd
 
-from lab import results
+from lab import export, results
 from lab.records import RunRecord
 
 
@@ -63,3 +65,15 @@ def test_the_table_puts_the_best_validation_epoch_beside_the_final_one():
     t = table([RunRecord(4, val_acc=0.81, spec_json=spec)], best={4: (0.86, 3)})
     row = t.iloc[0]
     assert (row["val accuracy"], row["best val accuracy"], row["best epoch"], row["dropout"]) == (0.81, 0.86, 3, 0.3)
+
+
+def test_a_record_damaged_outside_the_lab_still_shows_and_exports():
+    """One run whose saved settings or spec are not JSON (edited by hand, a bad copy) does not
+    break the table, the comparison or the spec download for the whole class."""
+    bad = RunRecord(7, network="n", dataset="mnist", status="finished", test_acc=0.9,
+                    train_json="{not json", spec_json="[1, 2", comment="kept")
+    row = results.table([bad]).to_dict("records")[0]
+    assert (row["run"], row["accuracy"], row["comment"], row["optimizer"]) == (7, 0.9, "kept", None)
+    assert results.dropout(bad) is None
+    doc = json.loads(export.spec_document(bad))
+    assert doc["name"] == "n" and doc["train"] == {} and doc["run"]["test accuracy"] == 0.9
