@@ -211,6 +211,13 @@ def note(run: RunRecord) -> str | None:
         return (f"Run {run.id} is still training: these are the answers of its last saved epoch "
                 f"(epoch {run.saved_epoch or 0} of {run.epochs_planned or '?'}). They are computed again "
                 "when it saves a newer one.")
-    if run.status in (Status.STOPPED, Status.INTERRUPTED) and run.saved_epoch is not None:
+    if run.saved_epoch is None:
+        return None
+    if run.status in (Status.STOPPED, Status.INTERRUPTED):
         return f"Run {run.id} was {run.status}: these are the answers of the model it saved at epoch {run.saved_epoch}."
+    if run.status == Status.DIVERGED:
+        return (f"Run {run.id} diverged (its weights became NaN), so its last weights were not kept: these are "
+                f"the answers of the model it saved earlier, at epoch {run.saved_epoch}.")
+    if run.status == Status.FAILED:
+        return f"Run {run.id} failed: these are the answers of the model it saved at epoch {run.saved_epoch}."
     return None

@@ -414,7 +414,7 @@ def test_draw_a_digit(page):
     assert not page.js_errors, page.js_errors
 
 
-MARKDOWN = "![i](http://127.0.0.1:9/track.png) $\\frac{a}{b}$ :red[x] **b**"
+MARKDOWN = "![i](http://127.0.0.1:9/track.png) $\\frac{a}{b}$ :red[x] **b** ada@example.org"
 WHO = "![i](http://127.0.0.1:9/t.png)$x$:red[x]"  # a person's name: at most 40 characters
 
 
@@ -449,6 +449,7 @@ def test_out_of_range_numbers_and_markdown_names(page):
     expect(sidebar).to_be_visible(timeout=LONG)
     shown = sidebar.first.inner_text().replace("\u200b", "")  # the escape's invisible breaks
     assert f", {MARKDOWN} ({WHO}), epoch" in shown, shown
+    assert page.locator("a[href^='mailto:']").count() == 0  # an address in a caption is text, not a link
     run = watched_run(page)
     page.get_by_role("button", name="Stop", exact=True).click()
     wait_ended(page, run, "stopped")

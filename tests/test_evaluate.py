@@ -18,6 +18,7 @@ import lab.data
 from appkit import install_model, page_manager, seed_run
 from lab import answers, artifacts, evaluate
 from lab.build import build_model
+from lab.records import RunRecord, Status
 from lab.records.sqlite import SQLiteStore as Store
 from lab.settings import settings
 from lab.spec import load_presets
@@ -253,3 +254,13 @@ def install_model_again(store: Store, run) -> int:
     store.update_run(copy, model_path=files.key(copy))
     assert files.locate(store.run(copy)) is not None and settings().models_dir == files.folder
     return copy
+
+
+@pytest.mark.parametrize("status, words", [
+    ("finished", None), ("stopped", "Run 4 was stopped: these are the answers of the model it saved at epoch 3."),
+    ("diverged", "Run 4 diverged (its weights became NaN), so its last weights were not kept: these are the "
+                 "answers of the model it saved earlier, at epoch 3."),
+    ("failed", "Run 4 failed: these are the answers of the model it saved at epoch 3."),
+])
+def test_answers_of_a_run_that_did_not_finish_say_which_model_they_come_from(status, words):
+    assert answers.note(RunRecord(4, status=Status(status), saved_epoch=3, epochs_planned=10)) == words

@@ -26,6 +26,7 @@ _BREAKS = (
     re.compile(r"(?<=:)(?=\S)(?!\d+(?![\w:]))"),  # :smile: :red[x] :material/home: http:// :100: :8ball: (not 16:00)
     re.compile(r"(?<=[<>~=\-])(?=[<>~=\-])"),  # -> <- -- >= <= ~=
     re.compile(r"(?i)(?<=www)(?=\.)"),  # www.example.org autolinks
+    re.compile(r"(?<=@)(?=\w)"),  # ada@example.org autolinks as a mailto: link
 )
 
 
@@ -38,6 +39,8 @@ def escape(text) -> str:
         >>> escape("**a** :red[b] $x$") == r"\\*\\*a\\*\\* :" + "\\u200b" + r"red\\[b\\] \\$x\\$"
         True
         >>> escape("by 16:00, not 1:100: or :8ball:") == "by 16:00, not 1:" + "\\u200b" + "100: or :" + "\\u200b" + "8ball:"
+        True
+        >>> escape("ada@example.org") == "ada@" + "\\u200b" + "example.org"
         True
     """
     text = str(text)
