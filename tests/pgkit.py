@@ -92,6 +92,11 @@ class PostgresServer:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
                   "-m", "fast", "-o", self._options(), "restart")
 
+    def halt(self) -> None:
+        """Stop the server as an outage would (open sessions cut), keeping its data: `start`
+        brings it back."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+
     def stop(self) -> None:
         """Stop the server and remove its folder."""
         if self.data.exists():

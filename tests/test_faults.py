@@ -19,6 +19,7 @@ import pytest
 from jobkit import SMALL, wait_until
 
 from lab.jobs import JobManager
+from lab.jobs.manager import ORPHANED
 from lab.records import Status, open_store
 from lab.records.sqlite import SQLiteStore
 from lab.spec import TrainSpec
@@ -127,3 +128,28 @@ def test_postgres_restarted_mid_run_loses_nothing(monkeypatch, tmp_path, postgre
     assert [e.epoch for e in epochs] == list(range(1, TRAIN.epochs + 1))  # each once
     run = manager.store.run(job.id)
     assert run.status == Status.FINISHED and run.saved_epoch == TRAIN.epochs and run.test_acc > 0.5
+
+
+def test_records_away_longer_than_the_retries_when_a_run_ends_leave_it_continuable(
+        monkeypatch, tmp_path, postgres_server, fresh_postgres_url):
+    """PostgreSQL is down for longer than a write's retries while a run trains: the run fails,
+    and its failure cannot be written either, so its record still says running. Once the
+    records are back, the server that knows it has no job for it marks it interrupted, and
+    it can be continued from its last saved epoch (before, it stayed "running" until the
+    server restarted: it could be neither stopped, continued nor deleted)."""
+    monkeypatch.setenv("LAB_DATABASE_URL", fresh_postgres_url)
+    manager = JobManager(open_store(), model_dir=tmp_path / "trained")
+    job = manager.submit(SMALL, replace(TRAIN, epochs=50), owner="ada")
+    wait_until(lambda: (manager.store.run(job.id).saved_epoch or 0) >= 1, what="a first saved epoch")
+    postgres_server.halt()
+    try:
+        p = manager.wait(job.id, 120)
+        assert p.status == Status.FAILED, p.status
+    finally:
+        postgres_server.start()
+    assert manager.store.run(job.id).status == Status.RUNNING  # how it ended never reached the records
+    view = manager.view(job.id)
+    assert view.run.status == Status.INTERRUPTED and view.run.message == ORPHANED and not view.live
+    again = manager.continue_run(job.id, 1, owner="ada")
+    assert manager.wait(again.id, 120).status == Status.FINISHED
+    assert manager.store.run(job.id).status == Status.FINISHED

@@ -418,6 +418,15 @@ def test_a_stop_asked_from_another_server_is_kept_only_for_a_run_still_active_th
     assert not store.ask_to_stop(run_id, "p-ada", "lab-a", None)  # it is not running any more
 
 
+def test_a_run_is_interrupted_only_while_it_is_still_active_on_the_server_that_asks(store):
+    run_id = store.create_run(owner="ada", status="running", server="lab-a")
+    assert not store.interrupt(run_id, "lab-b", "gone")  # another server's run: not b's to settle
+    assert store.interrupt(run_id, "lab-a", "gone")
+    run = store.run(run_id)
+    assert (run.status, run.interrupted_while, run.message) == ("interrupted", "running", "gone") and run.ended
+    assert not store.interrupt(run_id, "lab-a", "again")  # it has ended: nothing more to settle
+
+
 def test_a_run_that_waited_when_the_lab_stopped_is_queued_again_once(store):
     run_id = store.create_run(owner="ada", status="queued", server="lab-a")
     assert not store.requeue(run_id, "lab-b")  # still queued on a: nothing to queue again

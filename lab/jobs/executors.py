@@ -12,6 +12,7 @@ and, when no run can train, why (``problem``).
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from typing import Callable, Protocol
 
@@ -20,6 +21,8 @@ from lab.device import cpu_name
 from lab.jobs.job import Job
 from lab.jobs.sink import ProgressSink
 from lab.settings import settings
+
+log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
@@ -60,7 +63,10 @@ class ThreadExecutor:
         try:
             Trainer(job, sink).run()
         except Exception as exc:  # the run is recorded as failed (or left as it was) with the reason
-            sink.fail(str(exc))
+            try:
+                sink.fail(str(exc))
+            except Exception as lost:  # the records are away: the job manager settles the run later
+                log.warning("run %s: its failure could not be recorded: %s", job.id, lost)
         finally:
             with self._lock:
                 self._running -= 1

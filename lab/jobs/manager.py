@@ -9,6 +9,7 @@ page asks: views, places in line, who may stop what.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,9 @@ from lab.settings import settings
 from lab.spec import ModelSpec, SpecError, TrainSpec, to_json
 from lab.summary import layer_table, total_params, validate
 
+ORPHANED = ("This run ended while the records could not be written, so how it ended was lost; it is marked "
+            "interrupted. Continue it from its last saved epoch, or start it again.")
+log = logging.getLogger(__name__)
 KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are read from the records)
 
 
@@ -141,7 +145,7 @@ class JobManager:
             JobRejected: no such run, or it is active.
             PermissionError: ``who`` neither owns it nor is a teacher.
         """
-        run = self.store.run(run_id)
+        run = self._run(run_id)
         if run is None:
             raise JobRejected(f"There is no run {run_id}.")
         if not teacher and who != run.power:
@@ -163,7 +167,7 @@ class JobManager:
             JobRejected: the run is active, has no saved model, or ``more_epochs`` < 1.
         """
         self._can_train()
-        run = self.store.run(run_id)
+        run = self._run(run_id)
         if run is None:
             raise JobRejected(f"There is no run {run_id}.")
         if not isinstance(more_epochs, int) or more_epochs < 1:
@@ -203,7 +207,7 @@ class JobManager:
             PermissionError: ``who`` did not start it.
         """
         self._can_train()
-        run = self.store.run(run_id)
+        run = self._run(run_id)
         if run is None:
             raise JobRejected(f"There is no run {run_id}.")
         if run.status != Status.INTERRUPTED or run.interrupted_while != Status.QUEUED:
@@ -257,13 +261,28 @@ class JobManager:
         """Whether the records say another lab server is training (or queueing) ``run``."""
         return bool(run.status.active and run.server and run.server != self.server and self._live(run.id) is None)
 
+    def _run(self, run_id: int) -> RunRecord | None:
+        """Run ``run_id`` as recorded; a record this server left queued or running without a
+        job of its own any more (the records were away when the job ended, so its ending
+        was never written) is marked interrupted first, so it can be continued or deleted."""
+        run = self.store.run(run_id)
+        if run is None or not run.status.active or run.server != self.server:
+            return run
+        with self._lock:  # a job being queued holds it until its recorder is known
+            if self._live(run_id) is not None:
+                return run
+        if self.store.interrupt(run_id, self.server, ORPHANED):
+            log.warning("run %s had no job on this server any more: marked interrupted", run_id)
+            return self.store.run(run_id)
+        return run
+
     def _live(self, run_id: int) -> Recorder | None:
         """The recorder of a job this server is training or queueing now, else None."""
         recorder = self._jobs.get(run_id)
         return recorder if recorder is not None and not recorder.done.is_set() else None
 
     def _ask_to_stop(self, run_id: int, who: str, teacher: bool) -> bool:
-        run = self.store.run(run_id)
+        run = self._run(run_id)
         if run is None or not self.trains_elsewhere(run):
             return False
         _may_stop(run, who, teacher)
@@ -297,7 +316,7 @@ class JobManager:
 
         Returns None for an unknown run.
         """
-        run = self.store.run(run_id)
+        run = self._run(run_id)
         if run is None:
             return None
         recorder = self._jobs.get(run_id)

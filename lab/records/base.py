@@ -60,6 +60,12 @@ class RecordStore(abc.ABC):
         named): other servers sharing the records keep training theirs."""
 
     @abc.abstractmethod
+    def interrupt(self, run_id: int, server: str, message: str) -> bool:
+        """Mark run ``run_id`` interrupted with ``message``, only while it is still queued
+        or running on lab server ``server`` (that server knows it has no job for it any
+        more). Whether it was marked."""
+
+    @abc.abstractmethod
     def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:
         """Record that ``who`` pressed Stop for run ``run_id``, which lab server ``server``
         trains; only while the run is queued or running there and its ``continued_by_id``

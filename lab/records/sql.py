@@ -198,6 +198,14 @@ class SQLStore(RecordStore):
                             [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), now(), row["id"]])
         return sorted(r["id"] for r in rows)
 
+    def interrupt(self, run_id: int, server: str, message: str) -> bool:
+        with self._tx() as cur:
+            at = now()
+            cur.execute("UPDATE runs SET interrupted_while = status, status = ?, message = ?, updated = ?, "
+                        "ended = ?, stop_asked_by = NULL WHERE id = ? AND server = ? AND status IN (?, ?)",
+                        [Status.INTERRUPTED, message, at, at, run_id, server, Status.QUEUED, Status.RUNNING])
+            return cur.rowcount == 1
+
     def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:
         with self._tx() as cur:
             cur.execute("UPDATE runs SET stop_asked_by = ?, updated = ? WHERE id = ? AND server = ? "
