@@ -46,6 +46,8 @@ VARIABLES: tuple[Variable, ...] = (
              "LAB_HOME); lab servers sharing PostgreSQL records share this folder too (for example on NFS)"),
     Variable("LAB_SERVER_NAME", "server_name", None, "this server's name in the records (unset: HOST:LAB_HOME); "
              "every server sharing PostgreSQL records needs its own, kept across restarts"),
+    Variable("LAB_SERVER_SILENT_S", "server_silent_s", 120.0, "seconds a lab server sharing the records may "
+             "give no sign of life before its runs can be marked interrupted from another server", minimum=10),
     Variable("LAB_RAY_ADDRESS", "ray_address", None, "train on a Ray cluster instead of in this server: "
              "the head's HOST:PORT, e.g. 10.0.0.5:6379 (needs requirements-cluster.txt; unset: worker "
              "threads in this server)"),
@@ -95,6 +97,7 @@ class Settings:
     database_url: str | None
     models_folder: Path | None
     server_name: str | None
+    server_silent_s: float
     ray_address: str | None
     ray_cpus: int
     ray_gpus: float

@@ -26,6 +26,7 @@ from lab.jobs import JobManager, JobRejected, QueueFull
 from lab.jobs.executors import ThreadExecutor
 from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets, to_json
 from lab.records.sqlite import SQLiteStore as Store
+from lab.settings import settings as lab_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = load_presets()
@@ -308,7 +309,6 @@ def test_one_shared_manager_per_data_folder(tmp_path):
 
 def test_a_network_at_the_layer_limit_builds_trains_saves_and_continues(local_manager):
     """Whatever the checks accept can be built: the deepest network they allow trains."""
-    from lab.settings import settings as lab_settings
     from lab.summary import validate
 
     limit = lab_settings().max_layers
@@ -496,3 +496,57 @@ def test_two_presses_of_queue_again_at_once_queue_the_run_once(tmp_path, monkeyp
                                                 "pressed it meanwhile): follow it on the Train page."], key=str)
     assert [j.id for j in manager.active()] in ([run_id], [])  # once (or already trained)
     assert manager.wait(run_id, 120).status == "finished"
+
+
+PAUSED_SERVER = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from lab.jobs import JobManager
+    from lab.spec import LayerSpec, ModelSpec, TrainSpec
+    from lab.records.sqlite import SQLiteStore as Store
+    m = JobManager(Store())
+    spec = ModelSpec("small", [LayerSpec("Flatten"), LayerSpec("Dense", units=32),
+                               LayerSpec("Dense", units=10, activation="softmax")])
+    job = m.submit(spec, TrainSpec(dataset="mnist", epochs=500, train_limit=2000, batch_size=8), owner="ada")
+    print(m.wait(job.id, 600).message, flush=True)
+""")
+
+
+def test_a_run_let_go_from_another_server_while_its_own_was_paused_is_stopped_there_unwritten(tmp_path, monkeypatch):
+    """Lab server a trains a run, then freezes (its machine paused) for longer than
+    LAB_SERVER_SILENT_S. From b, the run's owner marks it interrupted and continues it. When a
+    wakes, it stops its copy of the run without writing anything more for it: the records
+    and the model file are b's now."""
+    env = {**os.environ, "LAB_CHECKPOINT_S": "0", "LAB_SERVER_NAME": "lab-a", "LAB_SERVER_SILENT_S": "10"}
+    a = subprocess.Popen([sys.executable, "-c", PAUSED_SERVER.format(root=str(ROOT))], env=env,
+                         stdout=subprocess.PIPE, text=True)
+    store = Store()
+    try:
+        wait_until(lambda: store.runs() and (store.runs()[0].saved_epoch or 0) >= 1, timeout=120)
+        run_id = store.runs()[0].id
+        a.send_signal(signal.SIGSTOP)
+        monkeypatch.setenv("LAB_SERVER_NAME", "lab-b")
+        monkeypatch.setenv("LAB_SERVER_SILENT_S", "10")
+        b = JobManager(store, model_dir=lab_settings().models_dir, home=tmp_path / "b")
+        assert b.trains_elsewhere(store.run(run_id)) and b.silence(store.run(run_id)) is None  # a spoke lately
+        assert not b.let_go_of(run_id, "ada")  # not silent long enough yet
+        wait_until(lambda: b.silence(store.run(run_id)) is not None, timeout=60, what="a silent for 10 s")
+        with pytest.raises(PermissionError):
+            b.let_go_of(run_id, "bob")
+        assert b.let_go_of(run_id, "ada")
+        let_go = store.run(run_id)
+        assert let_go.status == "interrupted" and let_go.message.startswith("Lab server lab-a stopped answering")
+        a.send_signal(signal.SIGCONT)
+        out, _ = a.communicate(timeout=60)  # a stops its copy and ends
+        assert "Another lab server marked this run interrupted" in out
+        after = store.run(run_id)
+        assert (after.status, after.message) == ("interrupted", let_go.message)  # a wrote nothing over it
+        assert after.epochs_done <= let_go.epochs_done + 1  # at most an epoch ending as a woke
+        again = b.continue_run(run_id, 1, owner="ada")
+        assert b.wait(again.id, 120).status == "finished"
+        assert store.run(run_id).status == "finished" and store.run(run_id).server == "lab-b"
+    finally:
+        if a.poll() is None:
+            a.send_signal(signal.SIGCONT)
+            a.kill()
+            a.wait()

@@ -600,13 +600,38 @@ def test_a_run_another_lab_server_trains_can_be_stopped_from_this_one():
     at = page("train")
     me = at.session_state["person"]
     run_id = seed_run(status="running", server="lab-elsewhere", owner_id=me.id, test_acc=None, epochs_done=1)
+    Store().beat("lab-elsewhere")  # it answers
     at.run()
     assert at.selectbox(key="train_watch").value == run_id
     assert any("trains on another lab server (lab-elsewhere)" in c for c in values(at.caption))
+    assert not at.warning and not [b for b in at.button if b.key == f"let_go_{run_id}"]
     at.button(key=f"stop_{run_id}").click().run()
     assert not at.exception and not at.error
     assert Store().run(run_id).stop_asked_by == me.id and Store().run(run_id).status == "running"
     assert [t.value for t in at.toast] == [f"Asked lab-elsewhere to stop run {run_id}: it stops within a few seconds."]
+
+
+def test_a_run_whose_lab_server_stopped_answering_can_be_marked_interrupted_and_queued_again():
+    """Servers sharing records: one that gives no sign of life for LAB_SERVER_SILENT_S (it died,
+    its machine is gone) leaves its runs "running" for everyone else. Its runs' owners (or a
+    teacher) see why and may let them go, here."""
+    at = page("train")
+    me = at.session_state["person"]
+    run_id = seed_run(status="queued", server="lab-gone", owner_id=me.id, test_acc=None, epochs_done=0)
+    other = seed_run(status="running", server="lab-gone", owner_id="someone-else", test_acc=None)
+    at.run()
+    at.selectbox(key="train_watch").set_value(other).run()
+    assert any("Lab server lab-gone, which trains run" in w and "has never been heard from" in w
+               for w in values(at.warning))
+    assert not [b for b in at.button if b.key == f"let_go_{other}"]  # not mine to let go
+    at.selectbox(key="train_watch").set_value(run_id).run()
+    at.button(key=f"let_go_{run_id}").click().run()
+    assert not at.exception and not at.error
+    run = Store().run(run_id)
+    assert (run.status, run.interrupted_while) == ("interrupted", "queued")
+    assert run.message.startswith("Lab server lab-gone stopped answering while this run was queued")
+    assert [t.value for t in at.toast] == [f"Run {run_id} is marked interrupted."]
+    assert Store().run(other).status == "running"
 
 
 @pytest.mark.parametrize("name", ["train", "sweeps", "results", "evaluate", "draw", "inside", "leaderboard",

@@ -427,6 +427,28 @@ def test_a_run_is_interrupted_only_while_it_is_still_active_on_the_server_that_a
     assert not store.interrupt(run_id, "lab-a", "again")  # it has ended: nothing more to settle
 
 
+def test_a_silent_servers_runs_may_be_let_go_and_it_can_tell_they_were(store):
+    """Servers give signs of life by the database's clock; a run of a server silent for long
+    enough may be marked interrupted from another, and that server, if it wakes, finds which
+    of its runs were let go."""
+    gone = store.create_run(owner="ada", status="running", server="lab-gone")  # never heard from
+    alive = store.create_run(owner="bob", status="queued", server="lab-b")
+    assert store.silence("lab-gone") is None
+    store.beat("lab-b")
+    assert 0 <= store.silence("lab-b") < 5
+    assert not store.interrupt(alive, "lab-b", "let go", silent_for=60)  # heard from just now
+    assert store.interrupt(alive, "lab-b", "let go", silent_for=0)  # (silent for 0 s: any past sign)
+    assert store.interrupt(gone, "lab-gone", "let go", silent_for=60)
+    assert [store.run(r).status for r in (gone, alive)] == ["interrupted", "interrupted"]
+    assert store.taken("lab-b", [alive]) == [alive] and store.taken("lab-b", []) == []
+    mine = store.create_run(owner="cy", status="running", server="lab-b")
+    assert store.taken("lab-b", [mine]) == []
+    store.update_run(mine, server="lab-c")  # continued on another server
+    assert store.taken("lab-b", [mine]) == [mine]
+    store.beat("lab-b")  # a second sign replaces the first
+    assert store.silence("lab-b") < 5
+
+
 def test_a_run_that_waited_when_the_lab_stopped_is_queued_again_once(store):
     run_id = store.create_run(owner="ada", status="queued", server="lab-a")
     assert not store.requeue(run_id, "lab-b")  # still queued on a: nothing to queue again

@@ -4,6 +4,8 @@ from the training thread)."""
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from lab import charts
@@ -58,7 +60,9 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
         st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {view.owner} · {p.status}")
         if run.continued_by and run.continued_by != run.owner:
             st.caption(escape(f"Started by {run.owner}; continued by {run.continued_by}."))
-        if elsewhere:
+        if elsewhere and view.silent_s is not None:
+            _silent(manager, view, me)
+        elif elsewhere:
             st.caption(escape(f"Run {run.id} trains on another lab server ({run.server}): its progress batch by "
                               "batch is there; its finished epochs appear here, and Stop works from here too."))
         if view.place > 0:
@@ -98,6 +102,26 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
                 st.caption(escape(f"Trained on {p.device}."))
 
     panel()
+
+
+def _silent(manager: JobManager, view, me: Person) -> None:
+    """A run whose lab server stopped answering: say so, and let whoever may stop it mark it
+    interrupted, to continue it here."""
+    run = view.run
+    s = view.silent_s
+    quiet = ("has never been heard from" if math.isinf(s)
+             else f"has not been heard from for {s / 60:.0f} min" if s >= 120 else f"has not been heard from for {s:.0f} s")
+    st.warning(escape(f"Lab server {run.server}, which trains run {run.id}, {quiet}: it may have stopped. "
+                      "If it has, mark the run interrupted; it can then be continued from its last saved "
+                      "epoch (or queued again) here."))
+    if (me.id in view.stoppers or me.teacher) and st.button("Mark interrupted", key=f"let_go_{run.id}"):
+        try:
+            if manager.let_go_of(run.id, me.id, teacher=me.teacher):
+                st.toast(f"Run {run.id} is marked interrupted.")
+            else:
+                st.info(escape(f"Run {run.id} ended, or {run.server} answered again: nothing was changed."))
+        except PermissionError as exc:
+            st.error(escape(exc))
 
 
 def _charts(p) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +33,8 @@ from lab.summary import layer_table, total_params, validate
 
 ORPHANED = ("This run ended while the records could not be written, so how it ended was lost; it is marked "
             "interrupted. Continue it from its last saved epoch, or start it again.")
+LET_GO_HERE = ("Another lab server marked this run interrupted while this server was not answering, so it was "
+               "stopped here; its records are as that server left them.")
 log = logging.getLogger(__name__)
 KEEP_FINISHED = 50  # finished jobs kept in memory for watchers (older ones are read from the records)
 
@@ -74,7 +77,8 @@ class JobManager:
         self._lock = threading.Lock()
         self._jobs: dict[int, Recorder] = {}
         self._stops = StopListener(store, self.server, self._lock, busy=lambda: bool(self.queue.active()),
-                                   stop_here=self._stop_asked_elsewhere)
+                                   stop_here=self._stop_asked_elsewhere, claimed=self._claimed,
+                                   let_go=self._let_go)
         self.interrupted = store.mark_interrupted(self.server)
 
     # ---- asking -------------------------------------------------------------------------
@@ -293,6 +297,52 @@ class JobManager:
         if recorder is not None:
             self._stop_here(recorder)
 
+    def silence(self, run: RunRecord) -> float | None:
+        """Seconds the lab server that trains ``run`` (another one) has given no sign of life,
+        when that is longer than ``LAB_SERVER_SILENT_S`` (``inf``: never heard from); None
+        while it answers, or when ``run`` is not another server's to train."""
+        if not self.trains_elsewhere(run):
+            return None
+        quiet = self.store.silence(run.server)
+        if quiet is None:
+            return math.inf
+        return quiet if quiet > settings().server_silent_s else None
+
+    def let_go_of(self, run_id: int, who: str, teacher: bool = False) -> bool:
+        """Mark interrupted a run of another lab server that has been silent for longer than
+        ``LAB_SERVER_SILENT_S`` (see `silence`), so it can be continued (or queued again)
+        here. Only whoever may stop the run, or a teacher, may. False when there was nothing
+        to let go: the run ended, or its server spoke meanwhile.
+
+        Raises:
+            PermissionError: ``who`` may not stop it (`RunRecord.stoppers`) and is not a teacher.
+        """
+        run = self.store.run(run_id)
+        if run is None or self.silence(run) is None:
+            return False
+        _may_stop(run, who, teacher)
+        message = (f"Lab server {run.server} stopped answering while this run was {run.status}; it was marked "
+                   f"interrupted from {self.server}: "
+                   + ("queue it again." if run.status == Status.QUEUED else "continue it from its last saved epoch."))
+        return self.store.interrupt(run_id, run.server, message, silent_for=settings().server_silent_s)
+
+    def _claimed(self) -> list[int]:
+        """The runs this server's jobs have claimed in the records (a Continue still waiting
+        has not); called under the lock."""
+        return [i for i, r in self._jobs.items() if not r.done.is_set() and (r.begun or not r.job.resumes)]
+
+    def _let_go(self, run_id: int) -> None:
+        """Another server let run ``run_id`` go while this one was not answering: stop it
+        here, writing nothing more for it."""
+        recorder = self._live(run_id)
+        if recorder is None:
+            return
+        recorder.release(LET_GO_HERE)
+        with self._lock:
+            if self.queue.withdraw(run_id) is not None:
+                recorder.progress.update(status=Status.INTERRUPTED)
+                recorder.done.set()
+
     # ---- looking --------------------------------------------------------------------------
 
     def active(self) -> list[Job]:
@@ -321,7 +371,8 @@ class JobManager:
             return None
         recorder = self._jobs.get(run_id)
         if recorder is None or self.trains_elsewhere(run):  # not here, or here once but on another server now
-            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.stoppers)
+            return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.stoppers,
+                           self.silence(run))
         progress = recorder.snapshot()
         if progress.status == Status.FAILED and not progress.error:
             progress = replace(progress, error=run.message)

@@ -40,12 +40,22 @@ class Recorder:
         self.device: str | None = None
         self.note = ""  # something the run's final message must say (a model that could not be saved)
         self.file_current = False  # the model file holds the trainer's latest saved weights
+        self.let_go = False  # another lab server took this run over: nothing more is written for it
 
     # ---- control, from the server ---------------------------------------------------
 
     def request_stop(self) -> None:
         """Ask the trainer to stop after the batch it is in."""
         self._stop.set()
+
+    def release(self, message: str) -> None:
+        """Another lab server let this run go while this one was not answering: stop it, and
+        write nothing more into its records or its files (they are that server's now);
+        ``message`` says so on this server's live view."""
+        self.let_go, self.file_current, self.note = True, False, message
+        self.store = _ReadOnly(self.store)
+        self.progress.update(message=message)
+        self.request_stop()
 
     def stop_requested(self) -> bool:
         return self._stop.is_set()
@@ -156,3 +166,16 @@ class Recorder:
 
         info = DATASETS.get(self.job.train.dataset)
         return info.n_classes if info else 0
+
+
+class _ReadOnly:
+    """The records as a let-go run's recorder sees them: read, never written."""
+
+    def __init__(self, store: RecordStore):
+        self._store = store
+
+    def run(self, run_id: int):
+        return self._store.run(run_id)
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None  # every write: nothing

@@ -110,7 +110,10 @@ class ModelSaver:
         self.ok: bool | None = None
 
     def __call__(self, write: Callable[[Path], None], epoch: int) -> None:
-        """``write(path)`` the file that holds the weights after ``epoch``, and report it."""
+        """``write(path)`` the file that holds the weights after ``epoch``, and report it
+        (nothing, once the run was let go: its file is another server's now)."""
+        if getattr(self.sink, "let_go", False):
+            return
         try:
             write(self.path)
         except OSError as exc:

@@ -19,7 +19,8 @@ class RunView:
     pressed Continue), else of the run's owner; ``stoppers`` are the identities
     that may stop it (`lab.records.RunRecord.stoppers`, and whoever pressed a
     Continue still waiting here); ``place`` is 0 when training, 1.. in line, -1
-    otherwise.
+    otherwise; ``silent_s`` is how long the other lab server that trains it has given no
+    sign of life, once that is too long (`lab.jobs.JobManager.silence`).
     """
 
     run: RunRecord
@@ -28,6 +29,7 @@ class RunView:
     live: bool
     owner: str
     stoppers: tuple[str, ...]
+    silent_s: float | None = None
 
 
 def from_record(run: RunRecord, history: list[Epoch]) -> ProgressSnapshot:

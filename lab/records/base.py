@@ -60,10 +60,25 @@ class RecordStore(abc.ABC):
         named): other servers sharing the records keep training theirs."""
 
     @abc.abstractmethod
-    def interrupt(self, run_id: int, server: str, message: str) -> bool:
+    def interrupt(self, run_id: int, server: str, message: str, silent_for: float | None = None) -> bool:
         """Mark run ``run_id`` interrupted with ``message``, only while it is still queued
-        or running on lab server ``server`` (that server knows it has no job for it any
-        more). Whether it was marked."""
+        or running on lab server ``server``: that server knows it has no job for it any
+        more, or (with ``silent_for``) ``server`` has given no sign of life (`beat`) for
+        that many seconds. Whether it was marked."""
+
+    @abc.abstractmethod
+    def beat(self, server: str) -> None:
+        """Record a sign of life of lab server ``server``, at the database's time."""
+
+    @abc.abstractmethod
+    def silence(self, server: str) -> float | None:
+        """Seconds since lab server ``server`` last gave a sign of life (by the database's
+        clock, so servers' clocks need not agree); None when it never did."""
+
+    @abc.abstractmethod
+    def taken(self, server: str, run_ids: list[int]) -> list[int]:
+        """Those of ``run_ids`` whose records no longer say ``server`` trains them: marked
+        interrupted, or trained on another server, by another server's decision."""
 
     @abc.abstractmethod
     def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:

@@ -72,6 +72,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE runs ADD COLUMN ended TEXT",
         "UPDATE runs SET ended = updated WHERE status NOT IN ('queued', 'running')",  # the best guess left
     )),
+    Migration(10, "lab servers' signs of life, by the database's clock (a silent one's runs may be let go)", (
+        "CREATE TABLE IF NOT EXISTS servers (name TEXT PRIMARY KEY, seen {real})",
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

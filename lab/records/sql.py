@@ -66,6 +66,7 @@ class SQLStore(RecordStore):
 
     TYPES: dict[str, str] = {}  # "id" and "real" for this database's DDL
     PLACEHOLDER = "?"
+    CLOCK = ""  # the database's time now, in seconds since 1970, as an SQL expression
 
     # ---- what a database supplies ---------------------------------------------------
 
@@ -198,13 +199,35 @@ class SQLStore(RecordStore):
                             [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), now(), row["id"]])
         return sorted(r["id"] for r in rows)
 
-    def interrupt(self, run_id: int, server: str, message: str) -> bool:
+    def interrupt(self, run_id: int, server: str, message: str, silent_for: float | None = None) -> bool:
+        quiet = "" if silent_for is None else \
+            f" AND NOT EXISTS (SELECT 1 FROM servers WHERE name = ? AND seen > {self.CLOCK} - ?)"
         with self._tx() as cur:
             at = now()
             cur.execute("UPDATE runs SET interrupted_while = status, status = ?, message = ?, updated = ?, "
-                        "ended = ?, stop_asked_by = NULL WHERE id = ? AND server = ? AND status IN (?, ?)",
-                        [Status.INTERRUPTED, message, at, at, run_id, server, Status.QUEUED, Status.RUNNING])
+                        "ended = ?, stop_asked_by = NULL WHERE id = ? AND server = ? AND status IN (?, ?)" + quiet,
+                        [Status.INTERRUPTED, message, at, at, run_id, server, Status.QUEUED, Status.RUNNING]
+                        + ([] if silent_for is None else [server, float(silent_for)]))
             return cur.rowcount == 1
+
+    def beat(self, server: str) -> None:
+        with self._tx() as cur:
+            cur.execute(f"INSERT INTO servers (name, seen) VALUES (?, {self.CLOCK}) ON CONFLICT (name) "
+                        "DO UPDATE SET seen = excluded.seen", [server])
+
+    def silence(self, server: str) -> float | None:
+        with self._tx(write=False) as cur:
+            quiet = cur.execute(f"SELECT {self.CLOCK} - seen FROM servers WHERE name = ?", [server]).one()
+        return None if quiet is None else max(0.0, float(quiet))
+
+    def taken(self, server: str, run_ids: list[int]) -> list[int]:
+        if not run_ids:
+            return []
+        with self._tx(write=False) as cur:
+            rows = cur.execute(f"SELECT id FROM runs WHERE id IN ({', '.join('?' * len(run_ids))}) AND "
+                               "(status = ? OR server <> ?) ORDER BY id",
+                               [*run_ids, Status.INTERRUPTED, server]).dicts()
+        return [r["id"] for r in rows]
 
     def ask_to_stop(self, run_id: int, who: str, server: str, continued_by_id: str | None) -> bool:
         with self._tx() as cur:

@@ -30,6 +30,7 @@ class SQLiteStore(SQLStore):
     """
 
     TYPES = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL"}
+    CLOCK = "((julianday('now') - 2440587.5) * 86400.0)"
     UNIQUE_ERRORS = (sqlite3.IntegrityError,)
 
     def __init__(self, path: Path | str | None = None):
