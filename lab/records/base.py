@@ -17,7 +17,7 @@ class Conflict(StoreError):
 
 
 class RecordStore(abc.ABC):
-    """Runs and their epochs. Records are never deleted by the lab.
+    """Runs and their epochs. A run is deleted only on request (`delete_run`).
 
     Writers may be many threads or processes at once; each call is one
     transaction, so nothing a caller was told is written is lost.
