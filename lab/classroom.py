@@ -75,16 +75,29 @@ def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
             "deadline": deadline}
 
 
+def counts(run: RunRecord) -> bool:
+    """Whether ``run`` counts for the leaderboard and challenges: trained in the lab (an
+    uploaded model file may be anyone's work), tested, finished or stopped, not hidden.
+
+    Example:
+        >>> counts(RunRecord(1, status=Status.FINISHED, test_acc=0.9)), counts(RunRecord(
+        ...     2, status=Status.FINISHED, test_acc=0.9, origin="uploaded"))
+        (True, False)
+    """
+    return run.status in SCORED and run.test_acc is not None and not run.origin and not run.hidden
+
+
 def meets(run: RunRecord, challenge: Challenge) -> bool:
-    """Whether ``run`` meets ``challenge``: its dataset, a finished run tested at the minimum
-    accuracy or more, within every limit set, and ended before the deadline.
+    """Whether ``run`` meets ``challenge``: its dataset, a finished run trained in the lab and
+    tested at the minimum accuracy or more, within every limit set, and ended before the
+    deadline.
 
     Example:
         >>> c = Challenge(1, "t", "mnist", 0.9, max_params=20000)
         >>> meets(RunRecord(1, dataset="mnist", status=Status.FINISHED, test_acc=0.93, params=13002), c)
         True
     """
-    if run.dataset != challenge.dataset or run.status not in SCORED or run.test_acc is None:
+    if run.dataset != challenge.dataset or run.status not in SCORED or run.test_acc is None or run.origin:
         return False
     within = [(challenge.max_params, run.params), (challenge.max_epochs, run.epochs_done),
               (challenge.max_seconds, run.duration_s)]
@@ -96,10 +109,10 @@ def meets(run: RunRecord, challenge: Challenge) -> bool:
 
 
 def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge] = ()) -> pd.DataFrame:
-    """Best test accuracy per person on ``dataset``, best first, with that run's parameters,
-    epochs and training time, and one column per challenge of that dataset saying whether
+    """Best test accuracy per person on ``dataset``, best first, then one column per challenge
+    of that dataset, then that run's parameters, epochs and training time; a challenge's column says whether
     any of the person's runs met it (named by `challenge_column`: two challenges may share a
-    title, and a title may be a column's name). Hidden runs do not count.
+    title, and a title may be a column's name). Only runs that `counts` accepts count.
 
     Example:
         >>> runs = [RunRecord(1, owner="ada", dataset="mnist", status=Status.FINISHED, test_acc=0.9),
@@ -108,8 +121,7 @@ def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge]
         >>> leaderboard(runs, "mnist")[["person", "test accuracy", "run"]].values.tolist()
         [['ada', 0.95, 2], ['bob', 0.92, 3]]
     """
-    counted = [r for r in runs if r.dataset == dataset and r.status in SCORED and r.test_acc is not None
-               and not r.hidden]
+    counted = [r for r in runs if r.dataset == dataset and counts(r)]
     best: dict[str, RunRecord] = {}
     mine: dict[str, list[RunRecord]] = {}
     for run in counted:
@@ -125,8 +137,9 @@ def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge]
         for c in targets:
             row[challenge_column(c)] = any(meets(r, c) for r in mine[who])
         rows.append(row)
-    columns = ["person", "test accuracy", "run", "network", "parameters", "epochs", "training s"]
-    frame = pd.DataFrame(rows, columns=columns + [challenge_column(c) for c in targets])
+    columns = (["person", "test accuracy"] + [challenge_column(c) for c in targets]  # in sight on a projector
+               + ["run", "network", "parameters", "epochs", "training s"])
+    frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["test accuracy", "parameters"], ascending=[False, True], ignore_index=True)
 
 

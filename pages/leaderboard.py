@@ -13,7 +13,8 @@ if not projector:
     st.title("Leaderboard")
     st.write("The best test accuracy each person reached on a dataset, with what it cost (parameters, "
              "epochs, training time). The teacher can set challenges: every run is checked against "
-             "every open challenge, and the table shows who met which.")
+             "every open challenge, and the table shows who met which. Runs trained in the lab count; "
+             "uploaded model files and hidden runs do not.")
 names = list(DATASETS)
 wanted = st.query_params.get("dataset", "mnist")
 dataset = wanted if projector and wanted in DATASETS else st.selectbox(

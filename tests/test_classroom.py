@@ -42,7 +42,7 @@ def test_challenges_mark_who_met_them_with_any_run():
     runs = [run(1, "ada", 0.96, params=50_000), run(2, "ada", 0.93, params=8_000),
             run(3, "bob", 0.97, params=50_000, seconds=10.0), run(4, "cy", 0.91, params=9_000)]
     board = leaderboard(runs, "mnist", [small, fast, other]).set_index("person")
-    assert list(board.columns[-2:]) == ["challenge 1: small and good", "challenge 2: fast"]  # this dataset's
+    assert list(board.columns[:3]) == ["test accuracy", "challenge 1: small and good", "challenge 2: fast"]
     assert board["challenge 1: small and good"].to_dict() == {"bob": False, "ada": True, "cy": False}
     assert board["challenge 2: fast"].to_dict() == {"bob": True, "ada": False, "cy": False}
 
@@ -87,3 +87,15 @@ def test_a_good_challenge_is_what_the_records_keep():
                                   deadline="2026-12-01 16:00"), now=NOW)
     assert fields == {"title": "Small and good", "dataset": "mnist", "min_accuracy": 0.95, "max_params": 20_000,
                       "max_epochs": None, "max_seconds": None, "deadline": "2026-12-01 16:00:00"}
+
+
+def test_an_uploaded_model_counts_neither_on_the_leaderboard_nor_for_a_challenge():
+    """A model file may be anyone's work (a classmate's run, downloaded): only runs trained in
+    the lab count."""
+    quick = Challenge(1, "in 2 epochs", "mnist", 0.95, max_epochs=2)
+    trained = run(1, "ada", 0.97, epochs=6)
+    copied = run(2, "bob", 0.97, epochs=0, origin="uploaded")
+    board = leaderboard([trained, copied], "mnist", [quick])
+    assert board["person"].tolist() == ["ada"]
+    assert board["challenge 1: in 2 epochs"].tolist() == [False]
+    assert not meets(copied, quick)
