@@ -343,6 +343,10 @@ def test_results_lists_the_runs(page):
     assert continued["epochs"] == str(RUNS["epochs"]) and continued["status"] == "finished", continued
     assert 0 < float(continued["accuracy"]) <= 1, continued
     expect(page.locator("[data-testid='stDownloadButton']", has_text="Download as CSV")).to_be_visible()
+    comment = page.get_by_label("Comment", exact=True)
+    comment.fill("lr 0.01 looked best")  # typed, and straight away one click on Save: it is saved
+    page.get_by_role("button", name="Save comment").click()
+    expect(page.get_by_text(re.compile(r"^Comment of run \d+ saved\.$"))).to_be_visible()
     shoot(page, "7-results")
 
 

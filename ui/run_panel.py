@@ -57,7 +57,9 @@ def _comment(run: RunRecord) -> None:
     # and a comment saved elsewhere shows here as soon as it is stored.
     box = f"comment_{run.id}_{zlib.crc32(run.comment.encode())}"
     text = st.text_area("Comment", value=run.comment, key=box, max_chars=500)
-    if st.button("Save comment", key=f"save_comment_{run.id}", disabled=text == run.comment):
+    # never disabled while the text is unchanged: a click straight after typing is the one that
+    # commits the text, and a button disabled until then would swallow it
+    if st.button("Save comment", key=f"save_comment_{run.id}") and text != run.comment:
         resources.store().set_comment(run.id, text)
         st.toast(f"Comment of run {run.id} saved.")
         st.rerun()
@@ -66,7 +68,7 @@ def _comment(run: RunRecord) -> None:
 def _tags(run: RunRecord, tags: list[str]) -> None:
     typed = st.text_input("Tags, separated by commas", value=", ".join(tags),
                           key=state.key(f"tags_{run.id}", "results"))
-    if st.button("Save tags", key=f"save_tags_{run.id}", disabled=typed == ", ".join(tags)):
+    if st.button("Save tags", key=f"save_tags_{run.id}") and typed != ", ".join(tags):
         try:
             resources.store().set_tags(run.id, results.parse_tags(typed))
         except results.TagError as exc:
