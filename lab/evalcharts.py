@@ -16,6 +16,21 @@ VERDICT_COLORS = alt.Scale(domain=["better", "worse", "same"], range=["#2ca02c",
 CELL = "cell"  # the name of the confusion matrix's point selection (fields "true" and "given": class numbers)
 
 
+def share_label(share: float) -> str:
+    """A cell's share as a whole percent that never hides a mistake: a few images read "<1%",
+    a class all but right reads ">99%", never "0%" or "100%".
+
+    Example:
+        >>> [share_label(s) for s in (0.0, 0.005, 0.25, 0.995, 1.0)]
+        ['0%', '<1%', '25%', '>99%', '100%']
+    """
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
 def confusion_chart(matrix: np.ndarray, class_names, as_shares: bool = False,
                     chosen: tuple[int, int] | None = None) -> alt.Chart:
     """The confusion matrix as a heat map: true class down, class given across, each cell
@@ -33,7 +48,7 @@ def confusion_chart(matrix: np.ndarray, class_names, as_shares: bool = False,
                        "predicted": [class_names[i] for i in g], "images": matrix.ravel(),
                        "share": part.ravel()})
     df["value"] = df["share"] if as_shares else df["images"]
-    df["label"] = [f"{s:.0%}" if as_shares else f"{c:,}" for s, c in zip(df["share"], df["images"])]
+    df["label"] = [share_label(s) if as_shares else f"{c:,}" for s, c in zip(df["share"], df["images"])]
     df["dark"] = df["value"] > df["value"].max() * 0.5
     df["chosen"] = [(a, b) == chosen for a, b in zip(t, g)]
     names = list(class_names)

@@ -74,7 +74,8 @@ def strip_chart(values, title: str, signed: bool = False, height: int = 120) -> 
         values: a 1-D array (784 pixels, or one layer's units).
         title: the chart's title.
         signed: colour 0 white, negatives blue and positives red (sums before an activation);
-            otherwise 0 is light and large values dark (pixels, relu outputs, probabilities).
+            otherwise 0 is black and large values white, as in the digit's picture and in the
+            feature maps (pixels, relu outputs, probabilities).
         height: of the whole chart in pixels, its title and axis included (Streamlit fits a chart
             into its height; at 40 the cells had no room left).
 
@@ -88,7 +89,8 @@ def strip_chart(values, title: str, signed: bool = False, height: int = 120) -> 
         top = float(np.max(np.abs(v))) or 1.0
         scale = alt.Scale(scheme="redblue", domain=[-top, top], reverse=True)
     else:
-        scale = alt.Scale(scheme="greys", domain=[min(0.0, float(v.min())), max(float(v.max()), 1e-9)])
+        scale = alt.Scale(scheme="greys", reverse=True,  # greys runs white to black: 0 black, as the picture
+                          domain=[min(0.0, float(v.min())), max(float(v.max()), 1e-9)])
     return alt.Chart(df, title=title).mark_rect().encode(
         x=alt.X("index:Q", title=None, scale=alt.Scale(domain=[0, len(v)], nice=False),
                 axis=alt.Axis(format="d", tickMinStep=1)),

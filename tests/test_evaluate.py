@@ -264,3 +264,12 @@ def install_model_again(store: Store, run) -> int:
 ])
 def test_answers_of_a_run_that_did_not_finish_say_which_model_they_come_from(status, words):
     assert answers.note(RunRecord(4, status=Status(status), saved_epoch=3, epochs_planned=10)) == words
+
+
+def test_a_confusion_matrix_in_shares_never_shows_a_mistake_as_0_percent():
+    """199 of 200 right: the diagonal reads ">99%" and the one mistake "<1%", not 100% and 0%."""
+    from lab.evalcharts import confusion_chart
+
+    chart = confusion_chart(np.array([[199, 1], [0, 200]]), ("0", "1"), as_shares=True)
+    labels = {(r["true class"], r["predicted"]): r["label"] for r in chart.data.to_dict("records")}
+    assert labels == {("0", "0"): ">99%", ("0", "1"): "<1%", ("1", "0"): "0%", ("1", "1"): "100%"}

@@ -123,3 +123,5 @@ def test_a_strip_of_values_has_room_for_its_cells():
     spec = strip_chart(np.arange(16.0), "16 activations of layer 2").to_dict()
     assert spec["mark"]["type"] == "rect" and spec["encoding"]["y"] == {"field": "row", "type": "nominal", "axis": None}
     assert spec["height"] >= 100  # title (~30 px) and axis (~25 px) leave the cells ~40 px
+    scale = spec["encoding"]["color"]["scale"]  # Vega's greys run white to black: reversed, 0 is black,
+    assert (scale["scheme"], scale["reverse"], scale["domain"][0]) == ("greys", True, 0.0)  # as the picture
