@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         return time.perf_counter() - t0, time.process_time() - c0
 
     def lab_callbacks():
-        return timed(JobCallbacks(job, recorder, steps, lambda net, epoch: None).all)
+        return timed(JobCallbacks(job, recorder, len(arr.x_fit), lambda net, epoch: None).all)
 
     arms = {
         "plain": lambda: fit([]),
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
           f"of {spent / args.pairs:.3f} s = {hooks / spent:.2%} of the fit ({detail})")
 
     # One batch's worth of hooks, per call: unsampled batches are cheap; every `every`-th one samples.
-    callbacks = JobCallbacks(job, Recorder(job, store), steps, lambda net, epoch: None).all
+    callbacks = JobCallbacks(job, Recorder(job, store), len(arr.x_fit), lambda net, epoch: None).all
     for cb in callbacks:
         cb.set_model(net)
         cb.on_epoch_begin(0)

@@ -79,6 +79,26 @@ def test_report_progress_tells_every_batch_and_samples_the_live_line(data):
     assert all(math.isfinite(s.loss) and 0 <= s.accuracy <= 1 for s, _, _ in calls.samples)
 
 
+def test_a_live_point_is_the_mean_of_the_images_since_the_point_before(data):
+    """Keras reports means since the epoch began, which restart every epoch; a point of the
+    live line is the mean over its own window, so the line does not jump at an epoch's start.
+    With a learning rate of 0 (weights fixed) each window's true mean is known."""
+    x, y = data
+    net, calls = model(lr=0.0), Calls()
+    every = max(1, STEPS // SAMPLES_PER_EPOCH)
+    fit(net, data, [ReportProgress(calls, STEPS, BATCH, epochs=2, images=N)])
+    per_image = keras.losses.binary_crossentropy(y, net.predict(x, verbose=0)).numpy().ravel()
+    right = ((net.predict(x, verbose=0) > 0.5) == (y > 0.5)).ravel()
+    ends = list(range(every * BATCH, N + 1, every * BATCH))
+    windows = list(zip([0] + ends[:-1], ends))
+    want_loss = [per_image[a:b].mean() for a, b in windows] * 2  # the same images in epoch 2
+    want_acc = [right[a:b].mean() for a, b in windows] * 2
+    got = [s for s, _, _ in calls.samples]
+    assert [s.loss for s in got] == pytest.approx(want_loss, rel=1e-4, abs=1e-5)
+    assert [s.accuracy for s in got] == pytest.approx(want_acc, abs=1e-5)
+    assert max(abs(a - b) for a, b in zip(want_loss, want_loss[1:])) > 1e-3  # windows differ: a real check
+
+
 def test_stop_on_request_ends_after_the_batch_it_was_asked_in(data):
     asked = StopAt(100)
     stop, report = StopOnRequest(asked.requested), ReportProgress(Calls(), STEPS, BATCH, epochs=5)

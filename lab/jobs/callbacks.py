@@ -24,16 +24,26 @@ SAMPLES_PER_EPOCH = 50  # points of the live in-epoch line
 class ReportProgress(keras.callbacks.Callback):
     """Tells the sink where training is after every batch, and about
     `SAMPLES_PER_EPOCH` times an epoch adds a point to the live line with the
-    speed and the time left."""
+    speed and the time left.
 
-    def __init__(self, sink, steps: int, batch_size: int, epochs: int):
+    A point is the mean loss and accuracy of the images since the point before.
+    Keras reports means since the start of the epoch, which restart at every
+    epoch, so a line of those jumps at each epoch's start though nothing happened
+    there; the window's mean is read from two of them (``images`` per epoch, the
+    last batch may be smaller).
+    """
+
+    def __init__(self, sink, steps: int, batch_size: int, epochs: int, images: int | None = None):
         super().__init__()
         self.sink, self.steps, self.batch_size, self.epochs = sink, steps, batch_size, epochs
+        self.images = images or steps * batch_size
         self.every = max(1, steps // SAMPLES_PER_EPOCH)
         self.epoch, self.batch, self.t_epoch = 0, 0, time.perf_counter()
+        self._last = (0, 0.0, 0.0)  # images seen this epoch, their loss and accuracy sums, at the last point
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.batch, self.t_epoch = epoch + 1, 0, time.perf_counter()
+        self._last = (0, 0.0, 0.0)
         self.sink.position(self.epoch, 0, self.steps)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -43,8 +53,14 @@ class ReportProgress(keras.callbacks.Callback):
             return
         rate = self.batch * self.batch_size / max(time.perf_counter() - self.t_epoch, 1e-9)
         left = (self.steps - self.batch) + self.steps * (self.epochs - self.epoch)
-        sample = Sample(self.epoch - 1 + self.batch / self.steps, float(logs["loss"]),
-                        float(logs.get("accuracy", math.nan)))
+        seen = min(self.batch * self.batch_size, self.images)
+        sums = (seen * float(logs["loss"]), seen * float(logs.get("accuracy", math.nan)))
+        before, loss_before, acc_before = self._last
+        window = max(seen - before, 1)
+        self._last = (seen, *sums)
+        loss, accuracy = (sums[0] - loss_before) / window, (sums[1] - acc_before) / window
+        sample = Sample(self.epoch - 1 + self.batch / self.steps, max(loss, 0.0),
+                        min(max(accuracy, 0.0), 1.0))  # float32 means: a difference may stray by 1e-6
         self.sink.sample(sample, rate, left * self.batch_size / max(rate, 1e-9))
 
 

@@ -27,11 +27,12 @@ class JobCallbacks:
     """The Keras callbacks of one job, as `Trainer` passes them to ``fit`` (``all``),
     with the ones whose state it reads afterwards by name."""
 
-    def __init__(self, job: Job, sink: ProgressSink, steps: int, save):
+    def __init__(self, job: Job, sink: ProgressSink, images: int, save):
         train = job.train
+        steps = math.ceil(images / train.batch_size)
         self.stop, self.nan = StopOnRequest(sink.stop_requested), StopOnNaN()
         self.record, self.best = RecordEpochs(steps, sink.epoch), KeepBest(steps)
-        self.all = [ReportProgress(sink, steps, train.batch_size, train.epochs), self.stop, self.nan,
+        self.all = [ReportProgress(sink, steps, train.batch_size, train.epochs, images), self.stop, self.nan,
                     self.record, Checkpoint(steps, save, job.checkpoint_s, train.epochs)]
         if train.keep_best:
             self.all.append(self.best)
@@ -70,7 +71,7 @@ class Trainer:
         arr = prepare.arrays(ds, job.model, train)
         net = self._model(ds.input_shape)
         sink.model_ready()
-        hooks = JobCallbacks(job, sink, math.ceil(len(arr.x_fit) / train.batch_size), self._save)
+        hooks = JobCallbacks(job, sink, len(arr.x_fit), self._save)
         sink.phase("Training")
         validation = (arr.x_val, arr.y_val) if arr.x_val is not None else None
         net.fit(arr.x_fit, arr.y_fit, batch_size=train.batch_size, epochs=train.epochs,
