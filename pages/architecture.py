@@ -23,14 +23,15 @@ dataset = widgets.dataset_select(train, key=state.key("arch_dataset", "network")
 st.subheader("Layers")
 st.caption("Edit cells; add a row at the bottom, or select rows and delete them. Only the "
            "columns a layer kind uses matter (Dense: units, activation; Conv2D: filters, kernel, "
-           "stride, padding, activation; pooling: pool size, padding; Dropout: rate).")
+           "stride, padding, activation; pooling: pool size, padding; Dropout: rate). Layer 1 is the "
+           "top row, as in the table of shapes below.")
 editor_key = state.key("arch_layers", "layers")
 if state.scratch("arch_base_key") != editor_key:  # the editor's edits apply to the table it started from
     state.keep("arch_base", pd.DataFrame(editor.to_rows(model), columns=editor.COLUMNS))
     state.keep("arch_base_key", editor_key)
 base = state.scratch("arch_base")
 edited = st.data_editor(
-    base, num_rows="dynamic", hide_index=False, key=editor_key, placeholder="",
+    base, num_rows="dynamic", hide_index=True, key=editor_key, placeholder="",  # "layer 2" is the 2nd row
     column_config={
         "kind": st.column_config.SelectboxColumn("layer", options=list(spec.LAYERS), required=True),
         "activation": st.column_config.SelectboxColumn("activation", options=list(spec.ACTIVATIONS)),
