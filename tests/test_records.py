@@ -367,6 +367,21 @@ def test_people_names_are_unique_ignoring_case(store):
     store.create_person("hash-cy", "Cy")  # a refused name left nothing half-written behind
 
 
+def test_a_renamed_person_keeps_their_runs_under_the_new_name_and_the_old_one_is_free(store):
+    """A run shows who did it by their current name: after a rename nobody else can take the
+    old name and appear as the author of the runs."""
+    ann = store.create_person("k-ann", "guest-b29f")
+    run_id = store.create_run(owner=ann.name, owner_id=ann.id, status="finished")
+    bob = store.create_person("k-bob", "bob")
+    continued = store.create_run(owner="bob", owner_id=bob.id, continued_by=ann.name, continued_by_id=ann.id)
+    sweep = store.create_sweep(owner=ann.name, owner_id=ann.id, network="n", size=1)
+    store.rename_person(ann.id, "Ann")
+    assert store.run(run_id).owner == "Ann" and store.run(continued).continued_by == "Ann"
+    assert store.run(continued).owner == "bob" and [s.owner for s in store.sweeps() if s.id == sweep] == ["Ann"]
+    other = store.create_person("k-eve", "guest-b29f")  # the old name is free again
+    assert store.run(run_id).owner == "Ann" and store.run(run_id).owner_id != other.id
+
+
 def test_tags_sweeps_challenges_and_hidden_runs(store):
     first, second = store.create_run(network="a"), store.create_run(network="b")
     store.set_tags(first, ["dropout", "wide", "dropout"])

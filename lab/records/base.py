@@ -126,7 +126,8 @@ class RecordStore(abc.ABC):
 
     @abc.abstractmethod
     def rename_person(self, person_id: str, name: str) -> Person:
-        """Give a person another name; `Conflict` when someone else has it."""
+        """Give a person another name, on their runs, continuations, sweeps and trials too
+        (the old name is then free for anyone); `Conflict` when someone else has it."""
 
     @abc.abstractmethod
     def set_teacher(self, person_id: str, teacher: bool) -> Person:

@@ -282,6 +282,11 @@ class SQLStore(RecordStore):
             with self._tx() as cur:
                 cur.execute("UPDATE people SET name = ?, name_key = ? WHERE id = ?",
                             [name, _name_key(name), _person_number(person_id)])
+                # what they did shows their name now: the old one is free for someone else to take
+                for table, name_column, id_column in (("runs", "owner", "owner_id"), ("runs", "continued_by",
+                                                      "continued_by_id"), ("sweeps", "owner", "owner_id"),
+                                                      ("trials", "owner", "owner_id")):
+                    cur.execute(f"UPDATE {table} SET {name_column} = ? WHERE {id_column} = ?", [name, person_id])
         return self._person(person_id)
 
     def set_teacher(self, person_id: str, teacher: bool) -> Person:
