@@ -5,7 +5,7 @@ import streamlit as st
 
 from lab import data, editor, spec, summary
 from lab.code import keras_code
-from ui import resources, state, widgets
+from ui import state, widgets
 from ui.text import escape
 
 st.title("Architecture")
@@ -13,9 +13,8 @@ st.write("Start from a classic network or your own, change layers, units and act
          "see what shape each layer hands to the next and how many weights it learns, with the "
          "arithmetic behind every number, before any training.")
 
-choice = widgets.preset_picker("arch_preset")
+widgets.preset_picker("arch_preset", describe=True)
 model, train = state.current()
-st.caption(resources.presets()[choice].model.description)
 
 name = st.text_input("Network name", value=model.name, key=state.key("arch_name", "network"))
 dataset = widgets.dataset_select(train, key=state.key("arch_dataset", "network"))

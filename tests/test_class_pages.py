@@ -150,6 +150,13 @@ def test_a_share_link_opens_the_lab_with_its_network():
     open_page(at, "pages/architecture.py")
     assert at.session_state["model_spec"] == wide
     assert at.text_input(key=f"arch_name_{at.session_state['gen:network']}").value == "Shared net"
+    # the preset box is no claim about the shared network: its description says so
+    described = [c for c in values(at.caption) if "Load preset to edit it instead of the network below" in c]
+    assert len(described) == 1 and described[0].endswith("(Shared net).")
+    at.button(key="arch_preset_load").click().run()
+    assert at.session_state["model_spec"].name == at.selectbox(key="arch_preset").format_func(
+        at.selectbox(key="arch_preset").value)
+    assert not [c for c in values(at.caption) if "instead of the network below" in c]
     broken = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     broken.query_params["net"] = "garbage!"
     broken.run()

@@ -84,13 +84,14 @@ def preset_key() -> str | None:
 def use_preset(name: str) -> None:
     """Replace the edited network and settings with a preset's; the inputs start afresh."""
     preset = resources.presets()[name]
-    st.session_state["preset_key"] = name
     use_spec(preset.model, preset.train)
+    st.session_state["preset_key"] = name
 
 
 def use_spec(model: ModelSpec, train: TrainSpec) -> None:
     """Edit this network and these settings from now on (a preset, a shared link, "run
-    again"); the inputs start afresh from them."""
+    again"); the inputs start afresh from them, and no preset is the one loaded."""
+    st.session_state.pop("preset_key", None)
     set_model(ModelSpec.from_dict(model.to_dict()))
     set_train(TrainSpec.from_dict(train.to_dict()))
     reset("network")

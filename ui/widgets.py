@@ -17,11 +17,13 @@ from ui import resources, state
 from ui.text import escape
 
 
-def preset_picker(key: str) -> str:
-    """A preset select box and a Load button that replaces the edited network."""
+def preset_picker(key: str, describe: bool = False) -> str:
+    """A preset select box and a Load button that replaces the edited network; with
+    ``describe``, the chosen preset's description, saying whether it is the network edited
+    below (a shared link or "Run again" loads a network that is no preset)."""
     presets = resources.presets()
     names = list(presets)
-    state.current()
+    edited, _ = state.current()
     c1, c2 = st.columns([3, 1])
     start = state.preset_key()
     choice = c1.selectbox("Start from a preset", names, key=key, index=names.index(start) if start in names else 0,
@@ -29,6 +31,11 @@ def preset_picker(key: str) -> str:
     c2.write("")
     if c2.button("Load preset", key=f"{key}_load"):
         state.use_preset(choice)
+    if describe and choice == state.preset_key():
+        st.caption(escape(presets[choice].model.description))
+    elif describe:
+        st.caption(escape(f"{presets[choice].model.description} Load preset to edit it instead of "
+                          f"the network below ({edited.name})."))
     return choice
 
 
