@@ -55,6 +55,10 @@ def layer_table(model: ModelSpec, input_shape: tuple[int, ...]) -> tuple[list[Ro
         try:
             shape, params, formula = kind.step(layer, shape, f"Layer {i} ({layer.label()})")
         except ValueError as exc:
+            if i == 1 and len(input_shape) != 3:  # not a layer out of place: the data has no images
+                return rows, [f"Layer 1 ({layer.label()}) needs images, but this dataset gives rows of "
+                              f"{input_shape[0]} numbers, not images. Choose an image dataset, or "
+                              "start the network with Dense layers."]
             return rows, [str(exc)]
         rows.append(Row(i, layer.label(), shape, params, formula))
     return rows, []

@@ -481,6 +481,7 @@ CASES = [
     Case("no layers", problems(ModelSpec(layers=[])), "The network has no layers: add at least one Dense layer."),
     Case("Dense with 0 units", problems(ModelSpec(layers=[L("Flatten"), L("Dense", units=0), L("Dense", units=10)])), "Layer 2 (Dense) has 0 units"),
     Case("Conv2D after Flatten", problems(ModelSpec(layers=[L("Flatten"), L("Conv2D"), L("Dense", units=10)])), "needs an image-shaped input"),
+    Case("a CNN on the XOR table", problems(ModelSpec(layers=[L("Conv2D"), L("Flatten"), L("Dense", units=1, activation="sigmoid")]), dataset="xor", loss="binary_crossentropy"), "Layer 1 (Conv2D(32, 3x3, relu)) needs images, but this dataset gives rows of 2 numbers, not images. Choose an image dataset"),
     Case("pooling below one pixel", problems(ModelSpec(layers=[L("MaxPooling2D")] * 5 + [L("Flatten"), L("Dense", units=10)])), "only 1x1 pixels"),
     Case("kernel larger than the image", problems(ModelSpec(layers=[L("Conv2D", kernel_size=29), L("Flatten"), L("Dense", units=10)])), "29x29 window but its input is only 28x28"),
     Case("dropout rate 1.5", problems(ModelSpec(layers=[L("Flatten"), L("Dropout", rate=1.5), L("Dense", units=10)])), "has a rate of 1.5"),
