@@ -30,7 +30,7 @@ class ChallengeDraft:
     title: str
     dataset: str
     min_accuracy: float  # 0..1
-    max_params: int | None = None
+    max_params: int | None = None  # None or 0: no limit
     max_epochs: int | None = None
     max_seconds: float | None = None
     deadline: str | None = None  # "YYYY-MM-DD HH:MM" (local time), or None
@@ -54,12 +54,13 @@ def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
         raise ChallengeError(f"The minimum test accuracy is {draft.min_accuracy:.0%}: use more than 0% "
                              "and at most 100%.")
     limits = {"parameters": draft.max_params, "epochs": draft.max_epochs, "training seconds": draft.max_seconds}
+    for name, value in limits.items():
+        if value is not None and value < 0:
+            raise ChallengeError(f"The limit on {name} is {value:,}: use a number above 0, or 0 for no limit.")
+    limits = {name: value or None for name, value in limits.items()}  # 0: no limit
     if all(v is None for v in limits.values()):
         raise ChallengeError("Set at least one limit (parameters, epochs or training seconds): without "
                              "one, the biggest network always wins.")
-    for name, value in limits.items():
-        if value is not None and value <= 0:
-            raise ChallengeError(f"The limit on {name} is {value:,}: use a number above 0, or leave it empty.")
     deadline = None
     if draft.deadline:
         try:
@@ -71,8 +72,8 @@ def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
             raise ChallengeError(f"The deadline {draft.deadline} has already passed: choose a later one.")
         deadline = when.strftime("%Y-%m-%d %H:%M:00")
     return {"title": title, "dataset": draft.dataset, "min_accuracy": float(draft.min_accuracy),
-            "max_params": draft.max_params, "max_epochs": draft.max_epochs, "max_seconds": draft.max_seconds,
-            "deadline": deadline}
+            "max_params": limits["parameters"], "max_epochs": limits["epochs"],
+            "max_seconds": limits["training seconds"], "deadline": deadline}
 
 
 def counts(run: RunRecord) -> bool:

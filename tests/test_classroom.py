@@ -73,7 +73,8 @@ def test_every_limit_counts(changes, meets_it):
     (ChallengeDraft("t", "mnist", -0.5, max_params=1), "The minimum test accuracy is -50%"),
     (ChallengeDraft("t", "mnist", 1.5, max_params=1), "at most 100%"),
     (ChallengeDraft("t", "mnist", 0.9), "Set at least one limit"),
-    (ChallengeDraft("t", "mnist", 0.9, max_epochs=-3), "The limit on epochs is -3"),
+    (ChallengeDraft("t", "mnist", 0.9, max_epochs=-3), "The limit on epochs is -3: use a number above 0, or 0 for no limit."),
+    (ChallengeDraft("t", "mnist", 0.9, max_params=0, max_epochs=0, max_seconds=0.0), "Set at least one limit"),
     (ChallengeDraft("t", "mnist", 0.9, max_params=1, deadline="next friday"), "is not a date and time"),
     (ChallengeDraft("t", "mnist", 0.9, max_params=1, deadline="2026-11-20 10:00"), "has already passed"),
 ])

@@ -22,8 +22,8 @@ def new_challenge(dataset: str) -> None:
         seconds = c[3].number_input("At most training s (0 = no limit)", value=0.0, step=10.0, key="challenge_s")
         deadline = st.text_input("Deadline (optional), like 2026-12-01 16:00", key="challenge_deadline")
         if st.button("Set challenge", key="challenge_set"):
-            draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, _limit(params, int),
-                                             _limit(epochs, int), _limit(seconds, float), deadline.strip() or None)
+            draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, int(params), int(epochs), float(seconds),
+                                             deadline.strip() or None)
             try:
                 resources.store().create_challenge(**classroom.check(draft))
             except classroom.ChallengeError as exc:
@@ -31,12 +31,6 @@ def new_challenge(dataset: str) -> None:
                 return
             st.toast("Challenge set: every run is checked against it.")
             st.rerun()
-
-
-def _limit(value, kind):
-    """0 means "no limit"; anything else (a negative number too: `classroom.check` says
-    why it is wrong) is the limit."""
-    return None if value == 0 else kind(value)
 
 
 def listing(challenges: list[Challenge], teacher: bool) -> None:
