@@ -10,6 +10,7 @@ import pandas as pd
 from lab import xor
 
 OUTPUT_SCALE = alt.Scale(domain=[0, 1], scheme="blueorange")
+BELOW = alt.Legend(orient="bottom", direction="horizontal")  # beside the plot, a legend narrows it
 
 
 def surface_chart(net: xor.XorNet, cells: int = 40) -> alt.LayerChart:
@@ -28,7 +29,7 @@ def surface_chart(net: xor.XorNet, cells: int = 40) -> alt.LayerChart:
     heat = alt.Chart(xor.surface(net, cells)).mark_rect().encode(
         x=alt.X("x1:Q", scale=axis, title="x1"), x2="x1_end:Q",
         y=alt.Y("x2:Q", scale=axis, title="x2"), y2="x2_end:Q",
-        color=alt.Color("output:Q", scale=OUTPUT_SCALE, title="output"),
+        color=alt.Color("output:Q", scale=OUTPUT_SCALE, title="output", legend=BELOW),
         tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
                  alt.Tooltip("output:Q", format=".3f")])
     lines = alt.Chart(xor.unit_lines(net)).mark_line(color="black", strokeDash=[6, 3], strokeWidth=1.5).encode(
@@ -40,11 +41,13 @@ def surface_chart(net: xor.XorNet, cells: int = 40) -> alt.LayerChart:
         x=alt.X("x1:Q", scale=axis), y=alt.Y("x2:Q", scale=axis),
         color=alt.Color("right answer:Q", scale=OUTPUT_SCALE, legend=None),
         shape=alt.Shape("right:N", scale=alt.Scale(domain=[True, False], range=["circle", "cross"]),
-                        title="right side of 0.5"),
+                        title="right side of 0.5", legend=BELOW),
         tooltip=["point:N", alt.Tooltip("output:Q", format=".4f"), "right:N"])
     labels = alt.Chart(table).mark_text(dy=-16, fontSize=12, fontWeight="bold").encode(
         x=alt.X("x1:Q", scale=axis), y=alt.Y("x2:Q", scale=axis), text="point:N")
-    return alt.layer(heat, lines, points, labels).properties(width=360, height=360)
+    # Streamlit fits axes and legends into the chart's size: legends below, and 100 px more height
+    # than width for the x axis and the legends, keep the square square
+    return alt.layer(heat, lines, points, labels).properties(width=400, height=500)
 
 
 def share_chart(table: pd.DataFrame) -> alt.LayerChart:

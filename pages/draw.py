@@ -30,7 +30,7 @@ with c[1]:  # beside the first model, not a new row: the canvas below keeps its 
     second = widgets.run_picker("Second model", others, key="draw_model_b") if compare and others else None
 class_names = data.DATASETS[run.dataset].class_names
 
-left, mid, right = st.columns([1.2, 0.8, 1.6])
+left, mid, right = st.columns([1.4, 0.8, 1.5])  # the 280 px canvas fits its column from a 1280 px window
 with left:
     st.caption("Draw one digit here")
     canvas = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000",
