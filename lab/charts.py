@@ -139,6 +139,9 @@ def sweep_chart(outcome: pd.DataFrame, axes: list[str], log_x: bool = False) -> 
     return (spread + mean).properties(height=300)
 
 
+LABEL_CHARS = 18  # of a word beside a parallel axis
+
+
 def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ...] = ()) -> alt.Chart:
     """Many runs at once: one line per run across the settings in ``dims`` (each axis scaled
     to its own range, log for ``log_dims``; a setting in words, such as the optimizer, spreads
@@ -148,7 +151,8 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
                                                       var_name="setting", value_name="value")
     long = long.dropna(subset=["value"])
     words = [d for d in dims if not pd.api.types.is_numeric_dtype(frame[d])]
-    long["shown"] = [v if s in words else f"{float(v):,.4g}" for s, v in zip(long["setting"], long["value"])]
+    long["shown"] = [v if s in words else f"{float(v):.1%}" if s == "accuracy" else f"{float(v):,.4g}"
+                     for s, v in zip(long["setting"], long["value"])]  # accuracy in %, as its colour legend
     for d in words:  # words take evenly spaced places, in alphabetical order
         places = {w: i for i, w in enumerate(sorted(frame[d].dropna().astype(str).unique()))}
         rows = long["setting"] == d
@@ -158,7 +162,7 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
     span = scaled.groupby(long["setting"]).transform(lambda v: (v.max() - v.min()) or 1.0)
     low = scaled.groupby(long["setting"]).transform("min")
     long["position"] = (scaled - low) / span
-    long["label"] = _axis_labels(long, words)
+    long["label"] = [_short(text) for text in _axis_labels(long, words)]
     pick = alt.selection_point(fields=["run"], name="pick")
     base = alt.Chart(long, title="each line is a run: click one to see its curves").encode(
         x=alt.X("setting:N", sort=dims, title=None, axis=alt.Axis(labelAngle=0)),
@@ -173,6 +177,17 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
     labels = base.mark_text(align="left", dx=7, fontSize=11, color="#555555").encode(
         text="label:N").transform_filter(alt.datum.label != "")
     return alt.layer(lines, labels).properties(height=320)
+
+
+def _short(text: str, most: int = LABEL_CHARS) -> str:
+    """``text`` cut to ``most`` characters with "…", so it stays clear of the next axis (a
+    point's tooltip shows it whole).
+
+    Example:
+        >>> _short("CNN Conv 32-64-128 with extra dropout"), _short("adam")
+        ('CNN Conv 32-64-12…', 'adam')
+    """
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
 
 
 def _axis_labels(long: pd.DataFrame, words: list[str]) -> list[str]:

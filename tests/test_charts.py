@@ -150,6 +150,7 @@ def test_parallel_chart_scales_each_setting_and_selects_runs():
     label = {(r["run"], r["setting"]): r["label"] for r in rows}  # each axis names its two ends
     assert [label[(i, "learning rate")] for i in (1, 3, 2)] == ["0.001", "", "0.1"]
     assert [layer["mark"]["type"] for layer in d["layer"]] == ["line", "text"]
+    assert [label[(i, "accuracy")] for i in (1, 3, 2)] == ["50.0%", "", "90.0%"]  # as the colour legend
 
 
 def test_parallel_chart_spreads_a_setting_in_words_and_shows_its_values():
@@ -164,4 +165,8 @@ def test_parallel_chart_spreads_a_setting_in_words_and_shows_its_values():
     assert [pos[(i, "optimizer")] for i in (2, 3, 1)] == [0.0, 0.5, 1.0]  # adam, rmsprop, sgd
     assert shown[(1, "optimizer")] == "sgd" and shown[(1, "dropout")] == "0.5"
     assert {r["label"] for r in rows if r["setting"] == "optimizer"} == {"adam", "rmsprop", "sgd"}  # every word
+    long_name = parallel_chart(frame.assign(network=["a network with a long name", "b", "c"]), ["network", "accuracy"])
+    named = [r for r in long_name.to_dict()["datasets"][long_name.to_dict()["data"]["name"]] if r["setting"] == "network"]
+    assert {r["label"] for r in named} == {"a network with a…", "b", "c"}  # clear of the next axis
+    assert {r["shown"] for r in named} >= {"a network with a long name"}  # whole in the tooltip
     assert pos[(3, "dropout")] == 0.0 and (2, "dropout") not in pos
