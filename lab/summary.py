@@ -147,7 +147,7 @@ def _size_problems(rows: list[Row], batch_size: int) -> list[str]:
     values = sum(math.prod(r.output_shape) for r in rows)
     if values * max(batch_size, 1) * 4 > MAX_ACTIVATION_BYTES:
         gib = values * batch_size * 4 / 1024**3
-        problems.append(f"One batch of {batch_size} would need about {gib:.1f} GiB for the layer "
+        problems.append(f"One batch of {batch_size:,} would need about {gib:,.1f} GiB for the layer "
                         "outputs alone: use a smaller batch size or smaller layers.")
     return problems
 
@@ -180,8 +180,10 @@ def _train_problems(train: TrainSpec, n_train: int) -> list[str]:
     if train.loss not in LOSSES:
         problems.append(f"Unknown loss '{train.loss}'. Choose one of: {', '.join(LOSSES)}.")
     if not 0 < train.learning_rate <= 10:
-        problems.append(f"The learning rate is {float(train.learning_rate)}: it must be above 0 and "
-                        "at most 10 (0.001 suits Adam and RMSprop, 0.01 to 0.1 suits SGD).")
+        usual = ("1 suits the XOR network with SGD" if train.dataset == "xor"
+                 else "0.001 suits Adam and RMSprop, 0.01 to 0.1 suits SGD")
+        problems.append(f"The learning rate is {float(train.learning_rate):g}: it must be above 0 and "
+                        f"at most 10 ({usual}).")
     if train.epochs < 1:
         problems.append(f"Epochs is {train.epochs}: train for at least 1 epoch.")
     elif train.epochs > max_epochs:

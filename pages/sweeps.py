@@ -20,7 +20,7 @@ st.write("One run says little: was the learning rate good, or the seed lucky? A 
 manager, me = resources.manager(), state.me()
 model, train = state.current()
 st.text(f"Network: {model.name}    {model.architecture() or 'no layers'}    ({train.dataset}, "
-        f"{train.optimizer}, learning rate {train.learning_rate:g}, {train.epochs} epochs)")
+        f"{train.optimizer}, learning rate {train.learning_rate:g}, {widgets.plural(train.epochs, 'epoch')})")
 axes = sweep_form.axes(model)
 seeds = sweep_form.seeds(train.seed)
 if axes and seeds and st.button("Start sweep", type="primary", key="sweep_start"):

@@ -110,7 +110,8 @@ def test_xor_epochs_and_rate_are_checked_like_any_run():
     assert any("Epochs is 5,000: the lab's limit is 1,000" in e for e in values(at.error))
     at.number_input(key="xor_epochs").set_value(100)
     at.number_input(key="xor_rate").set_value(0.0).run()
-    assert any("The learning rate is 0.0: it must be above 0" in e for e in values(at.error))
+    assert any("The learning rate is 0: it must be above 0 and at most 10 (1 suits the XOR network with SGD)."
+               in e for e in values(at.error))
     assert at.button(key="xor_train").disabled
 
 

@@ -177,7 +177,7 @@ def test_bad_cell_edits_are_explained(edit, expected):
 
 @pytest.mark.parametrize("text, expected", [
     ("abc", "The learning rate must be a number, but 'abc' is not one. Type a number such as 0.001."),
-    ("0", "The learning rate is 0.0: it must be above 0"),
+    ("0", "The learning rate is 0: it must be above 0"),
 ])
 def test_bad_learning_rate_on_architecture_page(text, expected):
     at = page("architecture")
@@ -208,7 +208,7 @@ def test_train_page_settings_and_no_runs_yet():
 
 @pytest.mark.parametrize("text, expected", [
     ("abc", "The learning rate must be a number, but 'abc' is not one. Type a number such as 0.001."),
-    ("0", "The learning rate is 0.0: it must be above 0"),
+    ("0", "The learning rate is 0: it must be above 0"),
 ])
 def test_bad_learning_rate_on_train_page(text, expected):
     seed_run()
