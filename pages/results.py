@@ -28,6 +28,7 @@ if by_id:
     st.subheader("One run")
     run = widgets.run_picker("Run", list(by_id.values()), key="results_run")
     run_panel.show(run, tags.get(run.id, []), me)
+    widgets.model_downloads(run, key="results_files", heading=f"Download run {run.id}")
 
 st.subheader("Compare runs")
 picked = st.multiselect("Runs", list(table["run"]), default=results.compare_first(table), key="results_pick")
@@ -57,7 +58,5 @@ else:
         c = st.columns(2)
         c[0].vega_lite_chart(charts.epoch_chart(history, "accuracy"), width="stretch")
         c[1].vega_lite_chart(charts.epoch_chart(history, "loss"), width="stretch")
-if by_id:  # the run chosen under "One run"
-    widgets.model_downloads(run, key="results_files", heading=f"Download run {run.id}")
 
 trials.recorded()  # the recorded "How often does it learn?" studies (Inside the network)
