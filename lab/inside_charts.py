@@ -26,10 +26,11 @@ def surface_chart(net: xor.XorNet, cells: int = 40) -> alt.LayerChart:
     """
     lo, hi = xor.SQUARE
     axis = alt.Scale(domain=[lo, hi], nice=False)
-    heat = alt.Chart(xor.surface(net, cells)).mark_rect().encode(
+    heat = alt.Chart(xor.surface(net, cells)).mark_rect(strokeWidth=0.6).encode(
         x=alt.X("x1:Q", scale=axis, title="x1"), x2="x1_end:Q",
         y=alt.Y("x2:Q", scale=axis, title="x2"), y2="x2_end:Q",
         color=alt.Color("output:Q", scale=OUTPUT_SCALE, title="output", legend=BELOW),
+        stroke=alt.Stroke("output:Q", scale=OUTPUT_SCALE, legend=None),  # each cell's own colour: no seams
         tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
                  alt.Tooltip("output:Q", format=".3f")])
     lines = alt.Chart(xor.unit_lines(net)).mark_line(color="black", strokeDash=[6, 3], strokeWidth=1.5).encode(
