@@ -14,6 +14,7 @@ import pandas as pd
 
 from lab.data import DATASETS
 from lab.records import Challenge, RunRecord, Status
+from lab.spec import unknown
 
 MAX_TITLE = 80
 SCORED = (Status.FINISHED, Status.STOPPED)  # runs with a test accuracy that counts
@@ -49,7 +50,7 @@ def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
     if len(title) > MAX_TITLE:
         raise ChallengeError(f"The title has {len(title):,} characters: use at most {MAX_TITLE}.")
     if draft.dataset not in DATASETS:
-        raise ChallengeError(f"Unknown dataset '{draft.dataset}'. Choose one of: {', '.join(DATASETS)}.")
+        raise ChallengeError(unknown("dataset", draft.dataset, DATASETS))
     if not 0 < draft.min_accuracy <= 1:
         raise ChallengeError(f"The minimum test accuracy is {draft.min_accuracy:.0%}: use more than 0% "
                              "and at most 100%.")
@@ -89,16 +90,15 @@ def counts(run: RunRecord) -> bool:
 
 
 def meets(run: RunRecord, challenge: Challenge) -> bool:
-    """Whether ``run`` meets ``challenge``: its dataset, a finished run trained in the lab and
-    tested at the minimum accuracy or more, within every limit set, and ended before the
-    deadline.
+    """Whether ``run`` meets ``challenge``: its dataset, a run that `counts`, tested at the
+    minimum accuracy or more, within every limit set, and ended before the deadline.
 
     Example:
         >>> c = Challenge(1, "t", "mnist", 0.9, max_params=20000)
         >>> meets(RunRecord(1, dataset="mnist", status=Status.FINISHED, test_acc=0.93, params=13002), c)
         True
     """
-    if run.dataset != challenge.dataset or run.status not in SCORED or run.test_acc is None or run.origin:
+    if run.dataset != challenge.dataset or not counts(run):
         return False
     within = [(challenge.max_params, run.params), (challenge.max_epochs, run.epochs_done),
               (challenge.max_seconds, run.duration_s)]

@@ -29,6 +29,16 @@ class SpecError(ValueError):
     """A spec that cannot be read: the message says which field and why."""
 
 
+def unknown(what: str, value, known) -> str:
+    """The sentence for a ``what`` (dataset, optimizer, ...) the lab does not offer.
+
+    Example:
+        >>> unknown("loss", "hinge", ("mse",))
+        "Unknown loss 'hinge'. Choose one of: mse."
+    """
+    return f"Unknown {what} '{value}'. Choose one of: {', '.join(known)}."
+
+
 def stored(text: str | None) -> dict:
     """A JSON object saved with a run (its spec, settings or swept values); ``{}`` when there
     is none, or when a record damaged outside the lab cannot be read.
@@ -149,7 +159,7 @@ class TrainSpec:
             values[name] = _coerce(name.replace("_", " "), value, type(default))
         for name, known in (("dataset", tuple(DATASETS)), ("optimizer", OPTIMIZERS), ("loss", LOSSES)):
             if name in values and values[name] not in known:
-                raise SpecError(f"Unknown {name} '{values[name]}'. The lab knows: {', '.join(known)}.")
+                raise SpecError(unknown(name, values[name], known))
         return cls(**values)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lab.data import DATASETS
 from lab.layers import KINDS
 from lab.settings import settings
-from lab.spec import LOSSES, OPTIMIZERS, ModelSpec, TrainSpec
+from lab.spec import LOSSES, OPTIMIZERS, ModelSpec, TrainSpec, unknown
 
 MAX_ACTIVATION_BYTES = 2 * 1024**3  # float32 outputs of one batch, all layers together
 MAX_SEED = 2**32 - 1  # what the random generators accept
@@ -103,7 +103,7 @@ def validate(model: ModelSpec, train: TrainSpec, n_train: int | None = None) -> 
     """
     info = DATASETS.get(train.dataset) if isinstance(train.dataset, str) else None
     if info is None:
-        return [f"Unknown dataset '{train.dataset}'. Choose one of: {', '.join(DATASETS)}."]
+        return [unknown("dataset", train.dataset, DATASETS)]
     type_problems = _type_problems(train)
     if type_problems:
         return type_problems
@@ -176,9 +176,9 @@ def _train_problems(train: TrainSpec, n_train: int) -> list[str]:
     problems = []
     max_epochs = settings().max_epochs
     if train.optimizer not in OPTIMIZERS:
-        problems.append(f"Unknown optimizer '{train.optimizer}'. Choose one of: {', '.join(OPTIMIZERS)}.")
+        problems.append(unknown("optimizer", train.optimizer, OPTIMIZERS))
     if train.loss not in LOSSES:
-        problems.append(f"Unknown loss '{train.loss}'. Choose one of: {', '.join(LOSSES)}.")
+        problems.append(unknown("loss", train.loss, LOSSES))
     if not 0 < train.learning_rate <= 10:
         usual = ("1 suits the XOR network with SGD" if train.dataset == "xor"
                  else "0.001 suits Adam and RMSprop, 0.01 to 0.1 suits SGD")

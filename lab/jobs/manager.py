@@ -28,7 +28,7 @@ from lab.jobs.stops import StopListener
 from lab.jobs.view import RunView, from_record
 from lab.records import RecordStore, RunRecord, Status, open_store
 from lab.settings import settings
-from lab.spec import ModelSpec, SpecError, TrainSpec, to_json
+from lab.spec import ModelSpec, SpecError, TrainSpec, to_json, unknown
 from lab.summary import layer_table, total_params, validate
 
 ORPHANED = ("This run ended while the records could not be written, so how it ended was lost; it is marked "
@@ -414,7 +414,7 @@ class JobManager:
     def _check_data(name: str) -> int:
         """The number of training images of dataset ``name``; JobRejected when missing."""
         if name not in DATASETS:
-            raise JobRejected(f"Unknown dataset '{name}'. Choose one of: {', '.join(DATASETS)}.")
+            raise JobRejected(unknown("dataset", name, DATASETS))
         try:
             return len(data.load(name).x_train)
         except data.DatasetError as exc:
