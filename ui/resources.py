@@ -123,13 +123,8 @@ def guarded(part):
 
 
 def runs() -> list[RunRecord]:
-    """Every recorded run, newest first; stops the page with a message when the
-    records cannot be read."""
-    try:
-        return store().runs()
-    except StoreError as exc:
-        st.error(str(exc))
-        st.stop()
+    """Every recorded run, newest first (records that cannot be read: see `records_guard`)."""
+    return store().runs()
 
 
 @st.cache_resource(show_spinner=False)

@@ -44,8 +44,8 @@ class StopListener:
     """
 
     def __init__(self, store: RecordStore, server: str, lock: threading.Lock, busy: Callable[[], bool],
-                 stop_here: Callable[[int], None], claimed: Callable[[], list[int]] = list,
-                 let_go: Callable[[int], None] = lambda run_id: None):
+                 stop_here: Callable[[int], None], claimed: Callable[[], list[int]],
+                 let_go: Callable[[int], None]):
         self.store, self.server, self.lock = store, server, lock
         self.busy, self.stop_here, self.claimed, self.let_go = busy, stop_here, claimed, let_go
         self._thread: threading.Thread | None = None

@@ -192,11 +192,12 @@ class SQLStore(RecordStore):
         with self._tx() as cur:
             rows = cur.execute(f"SELECT id, status FROM runs WHERE status IN (?, ?){mine}",
                                active + ([server] if server is not None else [])).dicts()
+            at = now()
             for row in rows:
                 was = Status(row["status"])
                 cur.execute("UPDATE runs SET status = ?, interrupted_while = ?, message = ?, updated = ?, "
                             "ended = ?, stop_asked_by = NULL WHERE id = ?",
-                            [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], now(), now(), row["id"]])
+                            [Status.INTERRUPTED, was, INTERRUPTED_MESSAGES[was], at, at, row["id"]])
         return sorted(r["id"] for r in rows)
 
     def interrupt(self, run_id: int, server: str, message: str, silent_for: float | None = None) -> bool:
