@@ -146,3 +146,35 @@ def test_a_failed_save_after_one_that_worked_is_reported_again():
         save(write, epoch)
     assert told == [("failed", "The model could not be saved"), ("saved", 3), ("failed", "The model could not be saved")]
     assert save.ok is False
+
+
+def test_a_continued_job_claims_its_run_only_once_the_record_says_it_trains_here(tmp_path):
+    """A server's listener stops a claimed job whose record it finds interrupted or on another
+    server (`RecordStore.taken`): a continue of an interrupted run claims it (``begun``) only
+    after its record says running here, or it would stop itself (seen once on a Ray worker)."""
+    claims, watched = [], []
+
+    class Watching(SQLiteStore):
+        def update_run(self, run_id, **fields):
+            if fields.get("status") == Status.RUNNING and watched:
+                claims.append(watched[0].begun)  # what a listener would have seen at this moment
+            super().update_run(run_id, **fields)
+
+    store = Watching(tmp_path / "runs.sqlite")
+    job = replace(xor_job(store, tmp_path), server="lab-a")
+    assert run_in_thread(job, Recorder(job, store)) == [job.id]
+    store.update_run(job.id, status=Status.INTERRUPTED, interrupted_while=Status.RUNNING, server="lab-b")
+    again = replace(job, train=replace(job.train, epochs=60), initial_epoch=50, resume_from=job.model_file)
+    recorder = Recorder(again, store)
+    watched.append(recorder)
+    seen = []
+    original = recorder.model_ready
+
+    def model_ready():
+        original()
+        seen.append((recorder.begun, store.taken("lab-a", [job.id])))
+
+    recorder.model_ready = model_ready
+    assert run_in_thread(again, recorder) == [job.id]
+    assert claims == [False] and seen == [(True, [])]
+    assert store.run(job.id).status == Status.FINISHED and store.run(job.id).server == "lab-a"

@@ -77,7 +77,6 @@ class Recorder:
 
     def model_ready(self) -> None:
         job = self.job
-        self.begun = True
         if job.resumes:  # epochs after the saved model are trained again
             self.store.drop_epochs_after(job.id, job.initial_epoch)
             self.store.update_run(job.id, status=Status.RUNNING, device=self.device,
@@ -85,6 +84,9 @@ class Recorder:
                                   epochs_planned=job.train.epochs,
                                   train_json=to_json(job.train), message="", interrupted_while=None,
                                   server=job.server)
+        # only now: a begun job claims its run, and the record must already say so (else this
+        # server's listener would find the run "taken" by its old status and stop it)
+        self.begun = True
 
     def position(self, epoch: int, batch: int, batches: int) -> None:
         self.progress.update(epoch=epoch, batch=batch, batches=batches)
