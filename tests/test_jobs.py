@@ -550,3 +550,47 @@ def test_a_run_let_go_from_another_server_while_its_own_was_paused_is_stopped_th
             a.send_signal(signal.SIGCONT)
             a.kill()
             a.wait()
+
+
+class _LosesItsWorker:
+    """An executor whose job's worker dies after its first epoch (as a lost Ray worker does):
+    the run ends itself as interrupted, and the executor takes a moment before ``done``."""
+
+    where, warning, problem = "on a cluster that loses workers", None, None
+
+    def __init__(self):
+        self.release = threading.Event()
+
+    def start(self, job, sink, done) -> None:
+        def work():
+            sink.begin("CPU")
+            sink.model_ready()
+            sink.lost("The Ray worker training this run died; continue it from its last saved epoch.")
+            self.release.wait(60)
+            done(job.id)
+
+        threading.Thread(target=work, daemon=True).start()
+
+
+def test_a_run_that_ended_itself_interrupted_is_not_taken_for_one_let_go_by_another_server(tmp_path, monkeypatch):
+    """Between a job marking its own run interrupted (its worker died) and the executor saying
+    it is done, this server's stop listener finds an interrupted run among its claimed ones.
+    That is the job's own ending, not another server letting the run go: the live view keeps
+    the job's message, and nothing is made read-only."""
+    store = Store(tmp_path / "runs.sqlite")
+    looked: list[list[int]] = []
+    taken = store.taken
+    monkeypatch.setattr(store, "taken", lambda server, ids: looked.append(taken(server, ids)) or looked[-1])
+    executor = _LosesItsWorker()
+    manager = JobManager(store, model_dir=tmp_path / "trained", executor=executor)
+    job = manager.submit(SMALL, settings(epochs=1), owner="ada")
+    wait_until(lambda: store.run(job.id).status == "interrupted", what="the run marked interrupted")
+    seen = len(looked)
+    wait_until(lambda: job.id in sum(looked[seen:], []), what="the listener finding it interrupted")
+    wait_until(lambda: len(looked) > seen + 1, what="the listener looking once more")
+    message = manager.snapshot(job.id).message
+    executor.release.set()
+    assert manager.wait(job.id, 30).status == "interrupted"
+    assert message.startswith("The Ray worker training this run died")
+    assert manager.snapshot(job.id).message.startswith("The Ray worker training this run died")
+    assert store.run(job.id).message.startswith("The Ray worker training this run died")

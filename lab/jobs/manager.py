@@ -335,8 +335,8 @@ class JobManager:
         """Another server let run ``run_id`` go while this one was not answering: stop it
         here, writing nothing more for it."""
         recorder = self._live(run_id)
-        if recorder is None:
-            return
+        if recorder is None or recorder.snapshot().status not in (Status.QUEUED, Status.RUNNING):
+            return  # the job ended the run itself (a lost worker marks it interrupted) and is finishing
         recorder.release(LET_GO_HERE)
         with self._lock:
             if self.queue.withdraw(run_id) is not None:
