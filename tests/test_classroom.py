@@ -100,3 +100,19 @@ def test_an_uploaded_model_counts_neither_on_the_leaderboard_nor_for_a_challenge
     assert board["person"].tolist() == ["ada"]
     assert board["challenge 1: in 2 epochs"].tolist() == [False]
     assert not meets(copied, quick)
+
+
+@pytest.mark.parametrize("right, percent, meets_it", [(9_500, 95, True), (9_499, 95, False), (9_000, 90, True)])
+def test_an_accuracy_exactly_at_the_minimum_meets_it_as_keras_computes_it(right, percent, meets_it):
+    """Keras keeps accuracy in float32 (9,500 of 10,000 is 0.94999999): exactly the teacher's
+    95% must count, one image fewer must not."""
+    import keras
+    import numpy as np
+
+    truth = np.eye(10)[np.arange(10_000) % 10]
+    answers = truth.copy()
+    answers[right:] = np.roll(answers[right:], 1, axis=1)
+    metric = keras.metrics.CategoricalAccuracy()
+    metric.update_state(truth, answers)
+    c = Challenge(1, **check(ChallengeDraft("t", "mnist", percent / 100, max_params=20_000)))
+    assert meets(run(1, "ada", float(metric.result())), c) is meets_it
