@@ -173,16 +173,24 @@ def _coerce(label: str, value, kind: type):
         return str(value)
     try:
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except OverflowError:  # a whole number too large for a float (a crafted link, a JSON file)
+        raise SpecError(f"The {label} is far too large: use a number the lab's limits allow.") from None
     except (TypeError, ValueError):
-        raise SpecError(f"The {label} must be a number, but '{value}' is not one.") from None
+        raise SpecError(f"The {label} must be a number, but '{_shown(value)}' is not one.") from None
     if not math.isfinite(number):
-        raise SpecError(f"The {label} must be a finite number, not {value}.")
+        raise SpecError(f"The {label} must be a finite number, not {_shown(value)}.")
     if kind is int:
         if number != int(number):
-            raise SpecError(f"The {label} must be a whole number, not {value}.")
+            raise SpecError(f"The {label} must be a whole number, not {_shown(value)}.")
         return int(number)
     return number
 
+
+
+def _shown(value, most: int = 40) -> str:
+    """``value`` as a message shows it: at most ``most`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= most else text[:most] + "..."
 
 def parse_number(label: str, text, integer: bool = False):
     """Read a number a user typed, e.g. ``parse_number("learning rate", "1e-3")``.

@@ -30,6 +30,8 @@ def _b64(raw: bytes) -> str:
     _b64(zlib.compress(b" " * 50_000_000)),  # a small link that unpacks to 50 MB
     *[_b64(zlib.compress(b'{"model": {"layers": []}, "train": {"%s": "%s"}}' % pair))  # what no page offers
       for pair in ((b"dataset", b"cifar10"), (b"optimizer", b"adamax"), (b"loss", b"hinge"))],
+    _b64(zlib.compress(b'{"model": {"layers": []}, "train": {"epochs": 1%s}}' % (b"0" * 400))),  # over a float
+    _b64(zlib.compress(b'{"model": {"layers": [{"kind": "Dense", "units": 1%s}]}, "train": {}}' % (b"0" * 400))),
     share.token(PRESET.model, PRESET.train)[:-30],  # cut short when copied
     "A" * 9000,
 ])

@@ -155,6 +155,8 @@ def test_parse_number(text, integer, value):
 @pytest.mark.parametrize("text, integer, words", [
     ("abc", False, "must be a number"), ("", False, "must be a number"), (None, False, "must be a number"),
     ("inf", False, "finite"), ("nan", False, "finite"), ("2.5", True, "whole number"),
+    pytest.param(10 ** 400, True, "far too large", id="10**400"),
+    pytest.param("x" * 5000, False, "'" + "x" * 40 + "...' is not one", id="5000 characters"),
 ])
 def test_parse_number_errors(text, integer, words):
     with pytest.raises(SpecError) as err:
