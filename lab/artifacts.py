@@ -120,6 +120,7 @@ def save_error(path: Path | str, exc: OSError) -> str:
 
 
 CONFIG_LIMIT = 4 * 2**20  # bytes a model's config.json may unpack to (the lab's largest networks need a few kB)
+MAX_DEPTH = 200  # levels a model's config.json may nest (a Keras Sequential model's reach about 10)
 
 
 def refusal(path: Path | str, unpacked_limit: int | None = None) -> str | None:
@@ -144,26 +145,33 @@ def refusal(path: Path | str, unpacked_limit: int | None = None) -> str | None:
             config = json.loads(raw)
     except FileNotFoundError:
         return "The model file is missing."
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError, EOFError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError, EOFError, RecursionError):
         return "The file is not a Keras model (.keras) the lab can read: it is damaged or of another kind."
-    found = sorted(_class_names(config) & set(CODE_LAYERS))
+    names = _class_names(config)
+    if names is None:
+        return (f"The model's description (config.json) is nested more than {MAX_DEPTH} levels deep, far more "
+                "than any network the lab builds: it is not a model the lab can use.")
+    found = sorted(names & set(CODE_LAYERS))
     if found:
         return (f"The model holds Python code (a {found[0]} layer); the lab never runs code from "
                 "a model file, for safety. Build the same network from layers instead.")
     return None
 
 
-def _class_names(node) -> set[str]:
-    """Every ``class_name`` in a Keras configuration, however deeply nested."""
-    names = set()
-    if isinstance(node, dict):
-        if isinstance(node.get("class_name"), str):
-            names.add(node["class_name"])
-        for value in node.values():
-            names |= _class_names(value)
-    elif isinstance(node, list):
-        for value in node:
-            names |= _class_names(value)
+def _class_names(config) -> set[str] | None:
+    """Every ``class_name`` in a Keras configuration, or None when it is nested deeper than
+    `MAX_DEPTH` (walked without recursion, so no depth can crash the walk)."""
+    names, todo = set(), [(config, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(node, dict):
+            if isinstance(node.get("class_name"), str):
+                names.add(node["class_name"])
+            todo.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            todo.extend((value, depth + 1) for value in node)
     return names
 
 

@@ -150,6 +150,26 @@ def test_a_small_upload_that_unpacks_to_a_huge_one_is_refused_without_unpacking_
     nothing_recorded()
 
 
+
+def config_only(text: str) -> bytes:
+    """A small .keras-looking file holding only ``text`` as its config.json."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("config.json", text)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100_000 + "]" * 100_000, "is not a Keras model"),  # deeper than Python's JSON reader goes
+    ('{"a": ' * 500 + "1" + "}" * 500, "is nested more than 200 levels deep"),  # read, but no model nests so
+])
+def test_a_config_nested_absurdly_deep_is_refused_in_a_sentence(text, message):
+    raw = config_only(text)
+    assert len(raw) < 2_000
+    with pytest.raises(upload.UploadError, match=message):
+        send(raw)
+    nothing_recorded()
+
 def two_inputs():
     a, b = keras.Input((28, 28, 1)), keras.Input((28, 28, 1))
     out = keras.layers.Dense(10)(keras.layers.Flatten()(keras.layers.Add()([a, b])))
