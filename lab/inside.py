@@ -124,7 +124,9 @@ def _check_dense(layer, position: int) -> None:
     activation it does not know, no bias, or an input that is not one row of numbers."""
     config = layer.get_config()
     act = config.get("activation")
-    if act not in activations.FUNCTIONS:
+    if isinstance(act, dict):  # an activation given as a layer object, e.g. Dense(16, activation=ReLU())
+        act = f"{act.get('class_name', 'an object')} (a layer object)"
+    if not isinstance(act, str) or act not in activations.FUNCTIONS:
         raise InsideError(f"Layer {position} (Dense) uses the activation '{act}', which this view cannot "
                           f"compute by hand (it knows {', '.join(activations.FUNCTIONS)}). Pick another run.")
     if not config.get("use_bias", True):

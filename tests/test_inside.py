@@ -83,6 +83,8 @@ def test_convolutional_and_xor_networks_are_refused_with_where_to_look(datasets_
 @pytest.mark.parametrize("layers, words", [
     (lambda: [keras.layers.Flatten(), keras.layers.Dense(16, activation="leaky_relu"), keras.layers.Dense(10)],
      r"Layer 2 \(Dense\) uses the activation 'leaky_relu', which this view cannot compute by hand"),
+    (lambda: [keras.layers.Flatten(), keras.layers.Dense(16, activation=keras.layers.ReLU()), keras.layers.Dense(10)],
+     r"Layer 2 \(Dense\) uses the activation 'ReLU \(a layer object\)', which this view cannot compute by hand"),
     (lambda: [keras.layers.Flatten(), keras.layers.Dense(16, use_bias=False), keras.layers.Dense(10)],
      r"Layer 2 \(Dense\) has no bias \(use_bias=False\)"),
     (lambda: [keras.layers.Dense(4), keras.layers.Flatten(), keras.layers.Dense(10)],
