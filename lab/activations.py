@@ -80,3 +80,20 @@ def apply(name: str, z) -> np.ndarray:
         raise KeyError(f"The activation '{name}' is not one the lab can compute by hand "
                        f"(it knows {', '.join(FUNCTIONS)}).")
     return np.asarray(FUNCTIONS[name](np.asarray(z, dtype=np.float64)), dtype=np.float64)
+
+
+def of_layer(layer) -> str:
+    """The name of a Keras layer's activation as its configuration gives it (``"relu"``), or,
+    for one given as a layer object (``Dense(16, activation=ReLU())``, an upload), its class
+    and "(a layer object)": a name that is never in `FUNCTIONS`.
+
+    Example:
+        >>> import keras
+        >>> of_layer(keras.layers.Dense(2, activation="tanh")), of_layer(keras.layers.Dense(2, activation=keras.layers.ReLU()))
+        ('tanh', 'ReLU (a layer object)')
+    """
+    act = layer.get_config().get("activation")
+    if isinstance(act, dict):
+        return f"{act.get('class_name', 'an object')} (a layer object)"
+    return act if isinstance(act, str) else "unknown"
+

@@ -123,10 +123,8 @@ def _check_dense(layer, position: int) -> None:
     """Refuse a Dense layer (of an uploaded model) that the view cannot compute by hand: an
     activation it does not know, no bias, or an input that is not one row of numbers."""
     config = layer.get_config()
-    act = config.get("activation")
-    if isinstance(act, dict):  # an activation given as a layer object, e.g. Dense(16, activation=ReLU())
-        act = f"{act.get('class_name', 'an object')} (a layer object)"
-    if not isinstance(act, str) or act not in activations.FUNCTIONS:
+    act = activations.of_layer(layer)
+    if act not in activations.FUNCTIONS:
         raise InsideError(f"Layer {position} (Dense) uses the activation '{act}', which this view cannot "
                           f"compute by hand (it knows {', '.join(activations.FUNCTIONS)}). Pick another run.")
     if not config.get("use_bias", True):
@@ -176,7 +174,7 @@ def walk(model, image: np.ndarray) -> Walk:
                 raise InsideError("Some weights of this network are not numbers (NaN or infinite): its "
                                   "training diverged. Pick another run, or train it again with a smaller "
                                   "learning rate.")
-            act = layer.get_config()["activation"]
+            act = activations.of_layer(layer)
             before = values @ w.astype(np.float64) + b
             after = activations.apply(act, before)
             layers.append(LayerValues(position, f"Dense({w.shape[1]}, {act})", act, before, after))

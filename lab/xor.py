@@ -201,7 +201,7 @@ def from_model(model) -> XorNet:
                        "networks of exactly one hidden Dense layer and one output unit (2-h-1), like "
                        "the ones trained on this page.")
     hidden, out = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
-    act, out_act = hidden.get_config()["activation"], out.get_config()["activation"]
+    act, out_act = activations.of_layer(hidden), activations.of_layer(out)
     (w1, b1), (w2, b2) = hidden.get_weights(), out.get_weights()
     if w2.shape[1] != 1 or out_act != "sigmoid":
         raise XorError(f"The last layer has {w2.shape[1]} unit(s) with {out_act}; the XOR lab needs one "

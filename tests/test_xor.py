@@ -152,6 +152,10 @@ def test_image_networks_and_other_shapes_are_refused():
     two_out = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2), keras.layers.Dense(2, activation="softmax")])
     with pytest.raises(xor.XorError, match="needs one sigmoid output unit"):
         xor.from_model(two_out)
+    layer_object = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation=keras.layers.ReLU()),
+                                     keras.layers.Dense(1, activation="sigmoid")])
+    with pytest.raises(xor.XorError, match=r"The hidden layer uses 'ReLU \(a layer object\)'"):
+        xor.from_model(layer_object)
 
 
 def test_a_diverged_network_is_refused():
