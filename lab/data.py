@@ -238,10 +238,19 @@ def _download(name: str) -> Dataset:
 
 def _dataset(name, x_train, y_train, x_test, y_test, source: str) -> Dataset:
     info = DATASETS[name]
+    height, width = info.input_shape[:2]
     for x, y, part in ((x_train, y_train, "train"), (x_test, y_test, "test")):
-        if x.ndim != 3 or len(x) != len(y):
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
             raise DatasetCorrupt(f"The {part} part of {source} has images {x.shape} and labels "
                                  f"{y.shape}; expected N images of HxW and N labels.")
+        if x.shape[1:] != (height, width):
+            raise DatasetCorrupt(f"The {part} part of {source} has images of {x.shape[1]}x{x.shape[2]} pixels; "
+                                 f"{info.title} images are {height}x{width}: the file holds another dataset. "
+                                 "Delete it and fetch it again.")
+        if len(y) and (y.min() < 0 or y.max() >= info.n_classes):
+            raise DatasetCorrupt(f"The {part} part of {source} has labels from {y.min()} to {y.max()}; "
+                                 f"{info.title} labels are 0 to {info.n_classes - 1}: the file holds another "
+                                 "dataset. Delete it and fetch it again.")
     return Dataset(name, x_train.astype(np.uint8, copy=False), y_train.astype(np.int64),
                    x_test.astype(np.uint8, copy=False), y_test.astype(np.int64),
                    info.class_names, info.input_shape, info.scale, source)

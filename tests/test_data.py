@@ -268,3 +268,20 @@ def test_a_failed_download_is_not_retried_at_every_click(monkeypatch, tmp_path):
         with pytest.raises(lab_data.DatasetNotFound, match="no network"):
             lab_data.load("mnist")
     assert calls == ["mnist"]
+
+
+@pytest.mark.parametrize("images, labels, words", [
+    ((4, 32, 32), [0, 1, 2, 3], "has images of 32x32 pixels; MNIST handwritten digits images are 28x28"),
+    ((4, 28, 28), [1, 9, 26, 3], "has labels from 1 to 26; MNIST handwritten digits labels are 0 to 9"),
+    ((4, 28, 28), [0, -1, 2, 3], "has labels from -1 to 3"),
+])
+def test_an_npz_of_another_dataset_is_refused_in_a_sentence(monkeypatch, tmp_path, images, labels, words):
+    """An EMNIST-letters or CIFAR file saved as mnist.npz: said, not a reshape error later."""
+    root = tmp_path / "lab"
+    root.mkdir()
+    np.savez(root / "mnist.npz", x_train=np.zeros(images, np.uint8), y_train=np.array(labels),
+             x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1, np.uint8))
+    monkeypatch.setenv("LAB_DATASETS", str(root))
+    with pytest.raises(DatasetCorrupt, match=words) as err:
+        load("mnist")
+    assert "Delete it and fetch it again" in str(err.value)
