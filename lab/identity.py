@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from dataclasses import replace
 
 from lab.records import Conflict, Person, RecordStore, RunRecord
 
@@ -56,11 +57,28 @@ def check_name(name: str) -> str:
     return name
 
 
-def sign_in(store: RecordStore, key: str) -> Person:
-    """The person of this private key, recorded on first use under a guest name."""
+def teacher_mark(teacher_key: str) -> str:
+    """What the records keep of the teacher key a teacher unlocked with (never the key).
+
+    Example:
+        >>> teacher_mark("s3cret") == teacher_mark("s3cret") != teacher_mark("other")
+        True
+    """
+    return hashlib.sha256(b"lab teacher key:" + teacher_key.encode()).hexdigest()
+
+
+def sign_in(store: RecordStore, key: str, teacher_key: str | None = None) -> Person:
+    """The person of this private key, recorded on first use under a guest name.
+
+    They are a teacher only while the server's teacher key (``teacher_key``,
+    ``LAB_TEACHER_KEY``) is the one they unlocked the role with: changing or unsetting
+    the key ends every teacher role granted under the old one.
+    """
     found = store.person_by_key(key_hash(key))
     if found is not None:
-        return found
+        holds = bool(teacher_key and found.teacher and found.teacher_mark
+                     and hmac.compare_digest(found.teacher_mark, teacher_mark(teacher_key)))
+        return replace(found, teacher=holds)
     for _ in range(20):  # a guest name that happens to be taken: draw another
         try:
             return store.create_person(key_hash(key), f"guest-{secrets.token_hex(2)}")
@@ -75,7 +93,7 @@ def rename(store: RecordStore, person: Person, name: str) -> Person:
     if name == person.name:
         return person
     try:
-        return store.rename_person(person.id, name)
+        return replace(store.rename_person(person.id, name), teacher=person.teacher)  # as signed in
     except Conflict:
         raise IdentityError(f"Someone else is already called '{name}': choose another name.") from None
 
@@ -90,7 +108,7 @@ def unlock_teacher(store: RecordStore, person: Person, typed: str, teacher_key: 
         raise IdentityError("This server has no teacher key: whoever runs it sets LAB_TEACHER_KEY.")
     if not hmac.compare_digest(typed.encode(), teacher_key.encode()):
         raise IdentityError("That is not the teacher key.")
-    return store.set_teacher(person.id, True)
+    return store.set_teacher(person.id, teacher_mark(teacher_key))
 
 
 def may_manage(person: Person, run: RunRecord) -> bool:

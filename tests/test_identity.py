@@ -54,7 +54,21 @@ def test_the_teacher_key_unlocks_the_teacher_role(store):
     with pytest.raises(identity.IdentityError, match="no teacher key"):
         identity.unlock_teacher(store, person, "s3cret", None)
     teacher = identity.unlock_teacher(store, person, "s3cret", "s3cret")
-    assert teacher.teacher and store.person_by_key(identity.key_hash("k")).teacher
+    assert teacher.teacher and identity.sign_in(store, "k", "s3cret").teacher  # the next visit too
+    assert identity.rename(store, teacher, "Ms Ada").teacher
+    assert "s3cret" not in repr(store.person_by_key(identity.key_hash("k")))  # its fingerprint only
+
+
+def test_a_new_or_unset_teacher_key_ends_the_teacher_role_granted_under_the_old_one(store):
+    """A learner who once saw the key (typed in front of a projector) is no teacher after the
+    server's key changes, nor when the server has none."""
+    identity.unlock_teacher(store, identity.sign_in(store, "k", "s3cret"), "s3cret", "s3cret")
+    assert identity.sign_in(store, "k", "s3cret").teacher
+    assert not identity.sign_in(store, "k", "new-key").teacher
+    assert not identity.sign_in(store, "k", None).teacher
+    assert not identity.rename(store, identity.sign_in(store, "k", "new-key"), "Ada").teacher
+    identity.unlock_teacher(store, identity.sign_in(store, "k", "new-key"), "new-key", "new-key")
+    assert identity.sign_in(store, "k", "new-key").teacher and not identity.sign_in(store, "k", "s3cret").teacher
 
 
 def test_power_follows_the_identity_not_the_name():

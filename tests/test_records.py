@@ -363,7 +363,8 @@ def test_people_names_are_unique_ignoring_case(store):
     with pytest.raises(Conflict, match="'ADA' is taken"):
         store.rename_person(bob.id, "ADA")
     assert store.rename_person(bob.id, "Robert").name == "Robert"
-    assert store.set_teacher(ada.id, True).teacher and not store.set_teacher(ada.id, False).teacher
+    assert store.set_teacher(ada.id, "mark").teacher_mark == "mark" and store.person_by_key("hash-ada").teacher
+    assert not store.set_teacher(ada.id, None).teacher
     store.create_person("hash-cy", "Cy")  # a refused name left nothing half-written behind
 
 

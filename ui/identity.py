@@ -31,7 +31,7 @@ def current() -> Person:
                   "SameSite=Strict';</script></body>", height=1)  # a fixed height: nothing to measure
     person = state.person()
     if person is None:
-        person = identity.sign_in(resources.store(), key)
+        person = identity.sign_in(resources.store(), key, settings().teacher_key)
         state.set_person(person)
     return person
 
@@ -65,7 +65,7 @@ def _teacher(person: Person) -> None:
     if person.teacher:
         st.caption("Teacher mode: you may stop or delete any run and manage challenges.")
         if st.button("Leave teacher mode", key="teacher_leave"):
-            state.set_person(resources.store().set_teacher(person.id, False))
+            state.set_person(resources.store().set_teacher(person.id, None))
             st.rerun()
         return
     with st.expander("Teacher"):

@@ -130,8 +130,9 @@ class RecordStore(abc.ABC):
         (the old name is then free for anyone); `Conflict` when someone else has it."""
 
     @abc.abstractmethod
-    def set_teacher(self, person_id: str, teacher: bool) -> Person:
-        """Grant or drop the teacher role."""
+    def set_teacher(self, person_id: str, mark: str | None) -> Person:
+        """Grant the teacher role under the teacher key whose fingerprint is ``mark``
+        (`lab.identity.teacher_mark`), or drop it (None)."""
 
     # ---- tags -----------------------------------------------------------------------
 

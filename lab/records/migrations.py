@@ -75,6 +75,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "lab servers' signs of life, by the database's clock (a silent one's runs may be let go)", (
         "CREATE TABLE IF NOT EXISTS servers (name TEXT PRIMARY KEY, seen {real})",
     )),
+    Migration(11, "the teacher key a teacher unlocked with, by its fingerprint (a new key ends the old role)", (
+        "ALTER TABLE people ADD COLUMN teacher_mark TEXT",
+        "UPDATE people SET teacher = 0",  # teachers from before unlock once more
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

@@ -290,9 +290,10 @@ class SQLStore(RecordStore):
                     cur.execute(f"UPDATE {table} SET {name_column} = ? WHERE {id_column} = ?", [name, person_id])
         return self._person(person_id)
 
-    def set_teacher(self, person_id: str, teacher: bool) -> Person:
+    def set_teacher(self, person_id: str, mark: str | None) -> Person:
         with self._tx() as cur:
-            cur.execute("UPDATE people SET teacher = ? WHERE id = ?", [int(teacher), _person_number(person_id)])
+            cur.execute("UPDATE people SET teacher = ?, teacher_mark = ? WHERE id = ?",
+                        [int(mark is not None), mark, _person_number(person_id)])
         return self._person(person_id)
 
     def _person(self, person_id: str) -> Person:
@@ -395,7 +396,7 @@ def _person_number(person_id: str) -> int:
 
 
 def _person(row: dict) -> Person:
-    return Person(f"p{row['id']}", row["name"], bool(row["teacher"]))
+    return Person(f"p{row['id']}", row["name"], bool(row["teacher"]), row.get("teacher_mark"))
 
 
 def _check(fields: dict) -> None:

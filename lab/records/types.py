@@ -139,6 +139,7 @@ class Person:
     id: str
     name: str
     teacher: bool = False
+    teacher_mark: str | None = None  # the fingerprint of the teacher key they unlocked with (lab.identity)
 
 
 @dataclass(frozen=True)
