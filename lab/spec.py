@@ -260,3 +260,23 @@ def dumps(model: ModelSpec, train: TrainSpec | None = None) -> str:
     if train is not None:
         data["train"] = train.to_dict()
     return json.dumps(data, indent=2)
+
+
+def saved(model_json: str | None, train_json: str | None) -> tuple[ModelSpec, TrainSpec]:
+    """The network and settings a run saved as JSON (`RunRecord.spec_json`, ``train_json``).
+
+    Raises:
+        SpecError: they cannot be read (an uploaded model has none; a record damaged
+        outside the lab), saying why.
+
+    Example:
+        >>> saved('{"name": "n", "layers": []}', '{"epochs": 3}')[1].epochs
+        3
+    """
+    try:
+        return ModelSpec.from_dict(json.loads(model_json)), TrainSpec.from_dict(json.loads(train_json))
+    except SpecError:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SpecError(f"not a network and its settings ({exc})") from exc
+

@@ -4,7 +4,6 @@ typed survives other people's runs appearing in the table."""
 
 from __future__ import annotations
 
-import json
 import zlib
 
 import streamlit as st
@@ -12,7 +11,7 @@ import streamlit as st
 from lab import identity, results
 from lab.jobs import JobRejected
 from lab.records import Person, RunRecord
-from lab.spec import ModelSpec, SpecError, TrainSpec
+from lab.spec import ModelSpec, SpecError, TrainSpec, saved
 from ui import links, resources, state
 from ui.text import escape
 
@@ -98,6 +97,6 @@ def _confirm_delete(run: RunRecord, me: Person) -> None:
 
 def _specs(run: RunRecord) -> tuple[ModelSpec, TrainSpec] | None:
     try:
-        return ModelSpec.from_dict(json.loads(run.spec_json)), TrainSpec.from_dict(json.loads(run.train_json))
-    except (TypeError, ValueError, SpecError):  # an uploaded model, or a damaged record: nothing to rebuild
+        return saved(run.spec_json, run.train_json)
+    except SpecError:  # an uploaded model, or a damaged record: nothing to rebuild
         return None

@@ -28,7 +28,7 @@ from lab.jobs.stops import StopListener
 from lab.jobs.view import RunView, from_record
 from lab.records import RecordStore, RunRecord, Status, open_store
 from lab.settings import settings
-from lab.spec import ModelSpec, SpecError, TrainSpec, to_json, unknown
+from lab.spec import ModelSpec, SpecError, TrainSpec, saved, to_json, unknown
 from lab.summary import layer_table, total_params, validate
 
 ORPHANED = ("This run ended while the records could not be written, so how it ended was lost; it is marked "
@@ -462,8 +462,8 @@ def _may_stop(run: RunRecord, who: str, teacher: bool) -> None:
 def _specs(run) -> tuple[ModelSpec, TrainSpec]:
     """The network and settings saved with a run; JobRejected when they cannot be read."""
     try:
-        return ModelSpec.from_dict(json.loads(run.spec_json)), TrainSpec.from_dict(json.loads(run.train_json))
-    except (ValueError, TypeError, SpecError) as exc:  # JSON or spec errors in an old record
+        return saved(run.spec_json, run.train_json)
+    except SpecError as exc:  # JSON or spec errors in an old record
         raise JobRejected(f"The settings saved with run {run.id} cannot be read ({exc}).") from exc
 
 
