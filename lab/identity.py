@@ -10,9 +10,12 @@ key set on the server (``LAB_TEACHER_KEY``).
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import unicodedata
 from dataclasses import replace
 
@@ -98,16 +101,33 @@ def rename(store: RecordStore, person: Person, name: str) -> Person:
         raise IdentityError(f"Someone else is already called '{name}': choose another name.") from None
 
 
+WRONG_KEYS_PER_MINUTE = 20  # wrong teacher keys this server hears in a minute before it stops listening
+_wrong_keys: collections.deque[float] = collections.deque()
+_wrong_lock = threading.Lock()
+
+
 def unlock_teacher(store: RecordStore, person: Person, typed: str, teacher_key: str | None) -> Person:
     """Make ``person`` a teacher when ``typed`` is the server's teacher key.
 
+    After `WRONG_KEYS_PER_MINUTE` wrong keys within a minute (from any browser: someone
+    guessing), every try is refused until the oldest is a minute old.
+
     Raises:
-        IdentityError: no teacher key is set on this server, or ``typed`` is not it.
+        IdentityError: no teacher key is set on this server, ``typed`` is not it, or too
+        many wrong keys were typed in the last minute.
     """
     if not teacher_key:
         raise IdentityError("This server has no teacher key: whoever runs it sets LAB_TEACHER_KEY.")
-    if not hmac.compare_digest(typed.encode(), teacher_key.encode()):
-        raise IdentityError("That is not the teacher key.")
+    with _wrong_lock:
+        now = time.monotonic()
+        while _wrong_keys and now - _wrong_keys[0] > 60:
+            _wrong_keys.popleft()
+        if len(_wrong_keys) >= WRONG_KEYS_PER_MINUTE:
+            raise IdentityError(f"{len(_wrong_keys)} wrong teacher keys were typed in the last minute on this "
+                                "server: it takes no more for a minute. Try again then.")
+        if not hmac.compare_digest(typed.encode(), teacher_key.encode()):
+            _wrong_keys.append(now)
+            raise IdentityError("That is not the teacher key.")
     return store.set_teacher(person.id, teacher_mark(teacher_key))
 
 

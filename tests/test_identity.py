@@ -78,3 +78,21 @@ def test_power_follows_the_identity_not_the_name():
     assert identity.may_manage(Person("p3", "teacher", teacher=True), run)
     legacy = RunRecord(6, owner="p1")  # recorded before identities: nobody can prove it is theirs
     assert not identity.may_manage(ada, legacy) and not identity.may_manage(Person("p1", "p1"), legacy)
+
+
+def test_guessing_the_teacher_key_is_slowed_to_a_few_tries_a_minute(store, monkeypatch):
+    """Twenty wrong keys in a minute (from any browser) and the server takes no more, not even
+    the right one, until the oldest wrong try is a minute old."""
+    clock = [1000.0]
+    monkeypatch.setattr(identity.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(identity, "_wrong_keys", identity.collections.deque())
+    person = identity.sign_in(store, "k")
+    for i in range(identity.WRONG_KEYS_PER_MINUTE):
+        clock[0] += 1
+        with pytest.raises(identity.IdentityError, match="That is not the teacher key."):
+            identity.unlock_teacher(store, person, f"guess {i}", "s3cret")
+    with pytest.raises(identity.IdentityError, match="20 wrong teacher keys were typed in the last minute"):
+        identity.unlock_teacher(store, person, "s3cret", "s3cret")
+    clock[0] += 42  # the first wrong try is a minute old
+    assert identity.unlock_teacher(store, person, "s3cret", "s3cret").teacher
+
