@@ -271,10 +271,13 @@ def test_finished_jobs_leave_no_traced_graphs_behind(local_manager):
 def test_continue_by_someone_else_keeps_the_author_and_records_who_continued(manager):
     job = manager.submit(SMALL, settings(epochs=1), owner="ada")
     manager.wait(job.id, 120)
+    assert manager.view(job.id).continuer is None
     manager.continue_run(job.id, 100, owner="bob")
+    assert manager.view(job.id).continuer == "bob"  # while it waits or loads too, before the record says so
     wait_until(lambda: manager.view(job.id).progress.status == "running")
     view = manager.view(job.id)
     assert view.owner == "bob" and view.stoppers == ("ada", "bob")  # the author and the continuer may stop it
+    assert view.continuer == "bob" and view.run.owner == "ada"
     with pytest.raises(PermissionError, match="Only ada, who started run .*, or bob, who continued it, can stop it"):
         manager.stop(job.id, "carol")
     with pytest.raises(JobRejected, match="still training"):
@@ -283,6 +286,7 @@ def test_continue_by_someone_else_keeps_the_author_and_records_who_continued(man
     assert manager.wait(job.id, 60).status == "stopped"
     run = manager.store.run(job.id)
     assert (run.owner, run.continued_by, run.continued_by_id, run.message) == ("ada", "bob", "bob", "Stopped on request.")
+    assert manager.view(job.id).continuer == "bob"
 
 
 def test_a_waiting_continue_taken_out_of_the_queue_leaves_the_run_as_it_was(tmp_path, executor):

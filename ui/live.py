@@ -57,9 +57,9 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
         elsewhere = manager.trains_elsewhere(run)
         if going_at_start and not (view.live or elsewhere):
             st.rerun()  # the run ended: redraw the page once, then stop polling
-        st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {view.owner} · {p.status}")
-        if run.continued_by and run.continued_by != run.owner:
-            st.caption(escape(f"Started by {run.owner}; continued by {run.continued_by}."))
+        st.text(f"Run {run.id} · {run.network} · {run.dataset} · started by {run.owner or view.owner} · {p.status}")
+        if view.continuer:
+            st.caption(escape(f"Started by {run.owner}; continued by {view.continuer}."))
         if elsewhere and view.silent_s is not None:
             _silent(manager, view, me)
         elif elsewhere:
@@ -79,9 +79,7 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
             except PermissionError as exc:
                 st.error(escape(exc))
         if p.status == Status.RUNNING:
-            eta = f", about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
-            st.progress(p.fraction_done, text=f"epoch {p.epoch}/{p.epochs}, batch {p.batch}/"
-                                               f"{p.batches}, {p.images_per_s:,.0f} images/s{eta}")
+            st.progress(p.fraction_done, text=p.line)
         if p.error:
             st.error(escape(p.error))
         elif p.status in (Status.DIVERGED, Status.INTERRUPTED) and p.message:

@@ -25,7 +25,7 @@ from lab.jobs.progress import ProgressSnapshot
 from lab.jobs.queue import JobQueue
 from lab.jobs.recorder import Recorder
 from lab.jobs.stops import StopListener
-from lab.jobs.view import RunView, from_record
+from lab.jobs.view import RunView, continuer, from_record
 from lab.records import RecordStore, RunRecord, Status, open_store
 from lab.settings import settings
 from lab.spec import ModelSpec, SpecError, TrainSpec, saved, to_json, unknown
@@ -372,7 +372,7 @@ class JobManager:
         recorder = self._jobs.get(run_id)
         if recorder is None or self.trains_elsewhere(run):  # not here, or here once but on another server now
             return RunView(run, from_record(run, self.store.epochs(run_id)), -1, False, run.owner or "", run.stoppers,
-                           self.silence(run))
+                           self.silence(run), continuer(run))
         progress = recorder.snapshot()
         if progress.status == Status.FAILED and not progress.error:
             progress = replace(progress, error=run.message)
@@ -380,9 +380,11 @@ class JobManager:
             progress = replace(progress, message=run.message or "")
         live = not recorder.done.is_set()
         if live:
-            return RunView(run, progress, self.place(run_id), True, recorder.job.owner,
-                           _as_job_has_it(run, recorder.job).stoppers)
-        return RunView(run, progress, self.place(run_id), False, run.owner or "", run.stoppers)
+            job = recorder.job
+            return RunView(run, progress, self.place(run_id), True, job.owner, _as_job_has_it(run, job).stoppers,
+                           continuer=continuer(run, job.owner, job.owner_id) if job.resumes else continuer(run))
+        return RunView(run, progress, self.place(run_id), False, run.owner or "", run.stoppers,
+                       continuer=continuer(run))
 
     def wait(self, job_id: int, timeout: float | None = None) -> ProgressSnapshot:
         """Block until the job ends (for scripts and tests); returns its progress."""

@@ -47,9 +47,26 @@ class ProgressSnapshot:
 
     @property
     def fraction_done(self) -> float:
-        """How much of the planned training is done, 0 to 1."""
-        done = max(self.epoch - 1, 0) + self.batch / max(self.batches, 1)
+        """How much of the planned training is done, 0 to 1. Before the first batch
+        position (``batches`` 0), ``epoch`` counts the epochs already done (a Continue)."""
+        done = self.epoch if not self.batches else max(self.epoch - 1, 0) + self.batch / self.batches
         return min(done / max(self.epochs, 1), 1.0)
+
+    @property
+    def line(self) -> str:
+        """The progress bar's words while the job trains.
+
+        Example:
+            >>> ProgressSnapshot(Status.RUNNING, epoch=1, epochs=3).line  # a Continue getting ready
+            'getting ready: 1 of 3 epochs done'
+            >>> ProgressSnapshot(Status.RUNNING, epoch=2, epochs=3, batch=5, batches=10, images_per_s=640, eta_s=9).line
+            'epoch 2/3, batch 5/10, 640 images/s, about 9 s left'
+        """
+        if not self.batches:
+            return f"getting ready: {self.epoch} of {self.epochs} epochs done"
+        eta = f", about {self.eta_s:.0f} s left" if self.eta_s is not None else ""
+        return (f"epoch {self.epoch}/{self.epochs}, batch {self.batch}/{self.batches}, "
+                f"{self.images_per_s:,.0f} images/s{eta}")
 
 
 class LiveProgress:

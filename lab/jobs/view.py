@@ -20,7 +20,8 @@ class RunView:
     that may stop it (`lab.records.RunRecord.stoppers`, and whoever pressed a
     Continue still waiting here); ``place`` is 0 when training, 1.. in line, -1
     otherwise; ``silent_s`` is how long the other lab server that trains it has given no
-    sign of life, once that is too long (`lab.jobs.JobManager.silence`).
+    sign of life, once that is too long (`lab.jobs.JobManager.silence`); ``continuer`` is
+    who continued it (or presses Continue now), when not its owner.
     """
 
     run: RunRecord
@@ -30,6 +31,22 @@ class RunView:
     owner: str
     stoppers: tuple[str, ...]
     silent_s: float | None = None
+    continuer: str | None = None
+
+
+def continuer(run: RunRecord, presser: str | None = None, presser_id: str | None = None) -> str | None:
+    """Who continued ``run`` when not its owner: ``presser`` (whose Continue trains or waits
+    now), else whoever the record names; None when nobody else did.
+
+    Example:
+        >>> run = RunRecord(1, owner="ada", owner_id="p1", continued_by="bob", continued_by_id="p2")
+        >>> continuer(run), continuer(run, "cy", "p3"), continuer(run, "ada", "p1")
+        ('bob', 'cy', None)
+    """
+    name, ident = (presser, presser_id) if presser is not None else (run.continued_by, run.continued_by_id)
+    if not name or (ident or name) == (run.owner_id if ident else run.owner):
+        return None
+    return name
 
 
 def from_record(run: RunRecord, history: list[Epoch]) -> ProgressSnapshot:
