@@ -324,6 +324,29 @@ def test_full_queue_is_refused(monkeypatch):
             manager.wait(job.id, timeout=60)
 
 
+
+def test_the_sidebar_names_every_run_training_and_counts_only_the_waiting_ones(monkeypatch):
+    """Two places to train (LAB_MAX_JOBS=2), three runs started: two train, one waits."""
+    monkeypatch.setenv("LAB_MAX_JOBS", "2")
+    at = page("train")
+    v = version(at)
+    at.number_input(key=f"train_epochs_{v}").set_value(1000)  # long: stopped below
+    at.number_input(key=f"train_batch_{v}").set_value(16).run()
+    manager = page_manager()
+    try:
+        for _ in range(3):
+            at.button(key="train_start").click().run()
+        assert [manager.place(j.id) for j in manager.active()] == [0, 0, 1]
+        at.run()
+        line = [c for c in values(at.sidebar.caption) if c.startswith("Training now")]
+        assert len(line) == 1 and "run 1, Workshop 16-16-10" in line[0] and "; run 2, Workshop 16-16-10" in line[0]
+        assert line[0].endswith(". 1 waiting.") and "run 3" not in line[0]
+    finally:
+        for job in manager.active():
+            manager.stop(job.id, job.owner_id)
+        for job in Store().runs():
+            manager.wait(job.id, timeout=60)
+
 # ---- Results -------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from lab import charts
 from lab.jobs import JobManager
 from lab.jobs.sink import STOPPED
+from lab.jobs.view import activity
 from lab.records import Person, Status
 from ui import resources
 from ui.text import escape
@@ -20,16 +21,15 @@ from ui.text import escape
 def training_status() -> None:
     """A line saying what trains now and how many wait (refreshed every 3 s)."""
     manager = resources.manager()
-    active = manager.active()
-    if not active:
-        st.caption("No training running.")
-        return
-    job = active[0]
-    progress = manager.snapshot(job.id)
-    epoch, epochs = (progress.epoch, progress.epochs) if progress else (0, job.train.epochs)
-    waiting = f"; {len(active) - 1} waiting" if len(active) > 1 else ""
-    st.caption(escape(f"Training now: run {job.id}, {job.model.name} ({job.owner}), "
-                      f"epoch {epoch}/{epochs}{waiting}"))
+    training, waiting = [], 0
+    for job in manager.active():
+        if manager.place(job.id) != 0:
+            waiting += 1
+        else:
+            progress = manager.snapshot(job.id)
+            epoch, epochs = (progress.epoch, progress.epochs) if progress else (0, job.train.epochs)
+            training.append((job.id, job.model.name, job.owner, epoch, epochs))
+    st.caption(escape(activity(training, waiting)))
 
 
 def where_runs_train(manager: JobManager) -> None:

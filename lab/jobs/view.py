@@ -80,3 +80,26 @@ def why_not_continued(run: RunRecord, has_model: bool) -> str | None:
     if run.status in (Status.FAILED, Status.STOPPED) and run.saved_epoch is None:
         return f"Run {run.id} {run.status} before its first save: start it again."
     return f"Run {run.id} has no model file any more: start it again."
+
+
+SHOWN_TRAINING = 3  # runs the sidebar's line names; more are counted
+
+
+def activity(training: list[tuple[int, str, str, int, int]], waiting: int) -> str:
+    """The sidebar's line about this server's jobs: each run training (id, network, owner,
+    epoch, epochs), then how many wait.
+
+    Example:
+        >>> activity([(17, "MLP", "ada", 2, 2), (18, "CNN", "bob", 1, 5)], 1)
+        'Training now: run 17, MLP (ada), epoch 2/2; run 18, CNN (bob), epoch 1/5. 1 waiting.'
+        >>> activity([], 0)
+        'No training running.'
+    """
+    if not training and not waiting:
+        return "No training running."
+    named = [f"run {i}, {network} ({owner}), epoch {epoch}/{epochs}"
+             for i, network, owner, epoch, epochs in training[:SHOWN_TRAINING]]
+    more = len(training) - SHOWN_TRAINING
+    line = f"Training now: {'; '.join(named)}" + (f"; and {more} more" if more > 0 else "") + "." if named else ""
+    return " ".join(part for part in (line, f"{waiting} waiting." if waiting else "") if part)
+
