@@ -15,6 +15,9 @@ from lab.spec import LAYERS, LayerSpec, ModelSpec, SpecError
 
 COLUMNS = ("kind", "units", "filters", "kernel_size", "strides", "pool_size", "padding",
            "activation", "rate", "negative_slope")
+# Numbers, kept as floats in the table: a grid column of integers would refuse the "." of a
+# typed 1.5 and keep 15; as a float, 1.5 reaches `ModelSpec.from_dict`, which says it is not whole.
+NUMBERS = ("units", "filters", "kernel_size", "strides", "pool_size", "rate", "negative_slope")
 
 
 def to_rows(model: ModelSpec) -> list[dict]:

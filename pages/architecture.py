@@ -26,7 +26,8 @@ st.caption("Edit cells; add a row at the bottom, or select rows and delete them.
            "top row, as in the table of shapes below.")
 editor_key = state.key("arch_layers", "layers")
 if state.scratch("arch_base_key") != editor_key:  # the editor's edits apply to the table it started from
-    state.keep("arch_base", pd.DataFrame(editor.to_rows(model), columns=editor.COLUMNS))
+    state.keep("arch_base", pd.DataFrame(editor.to_rows(model), columns=editor.COLUMNS).astype(
+        dict.fromkeys(editor.NUMBERS, "float64")))
     state.keep("arch_base_key", editor_key)
 base = state.scratch("arch_base")
 edited = st.data_editor(
@@ -35,11 +36,11 @@ edited = st.data_editor(
         "kind": st.column_config.SelectboxColumn("layer", options=list(spec.LAYERS), required=True),
         "activation": st.column_config.SelectboxColumn("activation", options=list(spec.ACTIVATIONS)),
         "padding": st.column_config.SelectboxColumn("padding", options=list(spec.PADDINGS)),
-        "units": st.column_config.NumberColumn("units", step=1),
-        "filters": st.column_config.NumberColumn("filters", step=1),
-        "kernel_size": st.column_config.NumberColumn("kernel", step=1),
-        "strides": st.column_config.NumberColumn("stride", step=1),
-        "pool_size": st.column_config.NumberColumn("pool size", step=1),
+        "units": st.column_config.NumberColumn("units"),
+        "filters": st.column_config.NumberColumn("filters"),
+        "kernel_size": st.column_config.NumberColumn("kernel"),
+        "strides": st.column_config.NumberColumn("stride"),
+        "pool_size": st.column_config.NumberColumn("pool size"),
         "rate": st.column_config.NumberColumn("rate", format="%.2f"),
         "negative_slope": st.column_config.NumberColumn("slope", format="%.2f"),
     })

@@ -30,23 +30,22 @@ dataset = widgets.dataset_select(train, key=key("ds"))
 # No min/max on the boxes: an out-of-range number reaches `validate`, which says what is
 # wrong, and Start stays disabled (a bounded box would keep its old value silently).
 c = st.columns(4)
-epochs = c[0].number_input("Epochs", value=train.epochs, step=1, key=key("epochs"))
-batch = c[1].number_input("Batch size", value=train.batch_size, step=1, key=key("batch"))
+epochs = widgets.whole("Epochs", train.epochs, 1, key("epochs"), c[0])
+batch = widgets.whole("Batch size", train.batch_size, 1, key("batch"), c[1])
 split = c[2].number_input("Validation split", value=train.validation_split, step=0.05, key=key("split"))
-seed = c[3].number_input("Seed", value=train.seed, step=1, key=key("seed"))
+seed = widgets.whole("Seed", train.seed, 1, key("seed"), c[3])
 c = st.columns(3)
-limit = c[0].number_input("Use only the first N training images (0 = all)", value=train.train_limit,
-                          step=1000, key=key("limit"))
-patience = c[1].number_input("Early stopping patience (0 = off)", value=train.early_stopping, step=1,
-                             key=key("patience"))
+limit = widgets.whole("Use only the first N training images (0 = all)", train.train_limit, 1000, key("limit"), c[0])
+patience = widgets.whole("Early stopping patience (0 = off)", train.early_stopping, 1, key("patience"), c[1])
 keep_best = c[2].checkbox("Keep the best epoch", train.keep_best,
                           help="Keep the weights of the epoch with the best validation accuracy.",
                           key=key("best"))
 cpu_only = widgets.cpu_switch(train, key=key("cpu"), executor=manager.executor)
 opt = widgets.optimizer_inputs(train, key=state.key("train", "network"))  # None (message shown): bad rate
 comment = st.text_input("Comment for the results table", key="train_comment")
-problems = ["learning rate"] if opt is None else []
-if opt is not None:
+wholes = (epochs, batch, seed, limit, patience)
+problems = ["learning rate"] if opt is None else ["a whole number"] if None in wholes else []
+if not problems:
     train = TrainSpec(**{**opt.to_dict(), "dataset": dataset, "epochs": int(epochs),
                          "batch_size": int(batch), "validation_split": float(split), "seed": int(seed),
                          "train_limit": int(limit), "early_stopping": int(patience),
@@ -92,11 +91,11 @@ if saved:
         run = widgets.run_picker("Run to continue", saved, key="cont_run", describe=lambda r: (
             f"run {r.id}: {r.network}, {widgets.plural(r.saved_epoch or 0, 'epoch')} saved"
             f"{' (training now)' if r.id in active else ''}"))
-    more = c[1].number_input("More epochs", value=2, step=1, key="cont_more")
+    more = widgets.whole("More epochs", 2, 1, "cont_more", c[1])
     c[2].write("")
-    if c[2].button("Continue", key="cont_go"):
+    if c[2].button("Continue", key="cont_go", disabled=more is None):
         try:
-            state.follow(manager.continue_run(run.id, int(more), owner=me.name, owner_id=me.id).id)
+            state.follow(manager.continue_run(run.id, more, owner=me.name, owner_id=me.id).id)
             st.rerun()
         except jobs.JobRejected as exc:
             st.error(escape(exc))

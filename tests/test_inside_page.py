@@ -94,6 +94,7 @@ def _path(run):
 @pytest.mark.parametrize("hidden, expect", [
     (0, "A hidden size of 0 gives the network no hidden layer to draw lines with: use 1 to 64 units."),
     (1_000_000, "A hidden size of 1,000,000 is more than the lab's limit of 64 hidden units (LAB_MAX_HIDDEN)"),
+    (2.5, "Hidden units: 2.5 is not a whole number. Type one without a fraction, such as 2."),
 ])
 def test_xor_hidden_sizes_out_of_range_keep_train_disabled(hidden, expect):
     at = page("inside")

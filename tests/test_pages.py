@@ -222,6 +222,17 @@ def test_bad_learning_rate_on_train_page(text, expected):
     assert Store().runs() == before
 
 
+@pytest.mark.parametrize("box, typed", [("epochs", 2.7), ("batch", 16.5), ("limit", 1000.5)])
+def test_a_fraction_where_a_whole_number_belongs_is_said_not_cut(box, typed):
+    """Streamlit's integer boxes cut 2.7 to 2 (and read 1e3 as 1) without a word; the lab's
+    boxes keep what was typed and say it is not whole."""
+    at = page("train")
+    at.number_input(key=f"train_{box}_{version(at)}").set_value(typed).run()
+    assert not at.exception
+    assert any(e.endswith(f": {typed} is not a whole number. Type one without a fraction, such as {round(typed)}.")
+               for e in values(at.error)), values(at.error)
+    assert at.button(key="train_start").disabled
+
 def test_batch_larger_than_the_data():
     seed_run()
     before = Store().runs()

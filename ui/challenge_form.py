@@ -7,7 +7,7 @@ import streamlit as st
 from lab import classroom
 from lab.data import DATASETS
 from lab.records import Challenge
-from ui import resources
+from ui import resources, widgets
 from ui.text import escape
 
 
@@ -17,12 +17,12 @@ def new_challenge(dataset: str) -> None:
         title = st.text_input("Title", key="challenge_title", placeholder="Over 95% with under 20,000 parameters")
         c = st.columns(4)
         accuracy = c[0].number_input("Minimum test accuracy (%)", value=95.0, step=1.0, key="challenge_acc")
-        params = c[1].number_input("At most parameters (0 = no limit)", value=20000, step=1000, key="challenge_params")
-        epochs = c[2].number_input("At most epochs (0 = no limit)", value=0, step=1, key="challenge_epochs")
+        params = widgets.whole("At most parameters (0 = no limit)", 20000, 1000, "challenge_params", c[1])
+        epochs = widgets.whole("At most epochs (0 = no limit)", 0, 1, "challenge_epochs", c[2])
         seconds = c[3].number_input("At most training s (0 = no limit)", value=0.0, step=10.0, key="challenge_s")
         deadline = st.text_input("Deadline (optional), like 2026-12-01 16:00", key="challenge_deadline")
-        if st.button("Set challenge", key="challenge_set"):
-            draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, int(params), int(epochs), float(seconds),
+        if st.button("Set challenge", key="challenge_set", disabled=None in (params, epochs)):
+            draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, params, epochs, float(seconds),
                                              deadline.strip() or None)
             try:
                 resources.store().create_challenge(**classroom.check(draft))

@@ -128,9 +128,11 @@ def shift_experiment(run: RunRecord, runs: list[RunRecord], models: ModelFiles, 
                             key=f"{key}_runs", format_func=lambda i: widgets.run_label(same[i]))
     c = st.columns(3)
     direction = c[0].selectbox("Direction", list(shift.DIRECTIONS), key=f"{key}_direction")
-    largest = c[1].number_input("Largest shift (pixels)", value=shift.LARGEST, step=1, key=f"{key}_largest")
+    largest = widgets.whole("Largest shift (pixels)", shift.LARGEST, 1, f"{key}_largest", c[1])
     count = c[2].selectbox("Test images for each point", [n for n in shift.SAMPLES if n <= len(ds.y_test)] or
                            [len(ds.y_test)], index=1 if len(ds.y_test) >= 1000 else 0, key=f"{key}_count")
+    if largest is None:
+        return
     try:
         largest = shift.check(largest, min(ds.x_test.shape[1:]))
     except shift.ShiftError as exc:

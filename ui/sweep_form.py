@@ -7,6 +7,7 @@ import streamlit as st
 from lab import sweeps
 from lab.settings import settings
 from lab.spec import ModelSpec
+from ui import widgets
 from ui.text import escape
 
 EXAMPLES = {"learning_rate": "0.001, 0.01, 0.1", "batch_size": "32, 128", "epochs": "2, 5",
@@ -46,9 +47,11 @@ def axes(model: ModelSpec) -> list[sweeps.Axis] | None:
 def seeds(first: int) -> list[int] | None:
     """How many times each point is trained, from seed ``first`` on; None (message shown)
     when the number cannot be used."""
-    n = int(st.number_input("Seeds per point", value=2, step=1, key="sweep_seeds",
-                            help="Each point is trained this many times from different random starts, "
-                                 "so the chart shows how much luck there is in one result."))
+    n = widgets.whole("Seeds per point", 2, 1, "sweep_seeds",
+                      help="Each point is trained this many times from different random starts, "
+                           "so the chart shows how much luck there is in one result.")
+    if n is None:
+        return None
     if n < 1:
         st.error(f"Seeds per point is {n}: train each point at least once.")
         return None

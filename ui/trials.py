@@ -21,19 +21,20 @@ def experiment(me: Person) -> None:
     c = st.columns([2, 1, 1, 1, 1, 1])
     sizes_text = c[0].text_input("Hidden sizes", value=", ".join(map(str, trials.DEFAULT_SIZES)),
                                  key="trials_sizes", help=f"Up to {trials.MAX_SIZES} sizes, separated by commas.")
-    tries = c[1].number_input("Tries per size", value=trials.DEFAULT_TRIES, step=10, key="trials_tries")
+    tries = widgets.whole("Tries per size", trials.DEFAULT_TRIES, 10, "trials_tries", c[1])
     activation = c[2].selectbox("Hidden activation", xor.HIDDEN_ACTIVATIONS, key="trials_activation")
     rate = c[3].number_input("Learning rate", value=d.learning_rate, step=0.1, key="trials_rate")
-    epochs = c[4].number_input("Epochs", value=d.epochs, step=50, key="trials_epochs")
-    seed = c[5].number_input("Seed", value=0, step=1, key="trials_seed")
-    try:
-        plan = trials.Plan(trials.parse_sizes(sizes_text), int(tries), activation, float(rate), int(epochs),
-                           int(seed))
-        problems = trials.check(plan)
-    except trials.TrialsError as exc:
-        problems = [str(exc)]
-    for problem in problems:
-        st.error(escape(problem))
+    epochs = widgets.whole("Epochs", d.epochs, 50, "trials_epochs", c[4])
+    seed = widgets.whole("Seed", 0, 1, "trials_seed", c[5])
+    problems = ["a number is not whole (said under its box)"] if None in (tries, epochs, seed) else []
+    if not problems:
+        try:
+            plan = trials.Plan(trials.parse_sizes(sizes_text), tries, activation, float(rate), epochs, seed)
+            problems = trials.check(plan)
+        except trials.TrialsError as exc:
+            problems = [str(exc)]
+        for problem in problems:
+            st.error(escape(problem))
     if st.button("Run the tries", type="primary", disabled=bool(problems), key="trials_run"):
         _run(plan, me)
     study = state.trial_study()

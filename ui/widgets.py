@@ -81,13 +81,28 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
     return None if chosen is None else by_id[chosen]
 
 
+def whole(label: str, value: int, step: int, key: str, where=None, help: str | None = None) -> int | None:
+    """A number box for a whole number (in ``where``, default the page); a number with a
+    fraction gets a message under it, and None is returned. (Streamlit's box for integers
+    would silently cut 2.7 to 2 and read 1e3 as 1.)"""
+    where = where or st
+    number = where.number_input(label, value=float(value), step=float(step), format="%.12g", key=key, help=help)
+    if number is None or not float(number).is_integer():
+        where.error(f"{label}: {number} is not a whole number. Type one without a fraction, such as "
+                    f"{max(round(number or 0), 1)}.")
+        return None
+    return int(number)
+
+
 def index_input(label: str, count: int, key: str, step: int = 1, last: int | None = None,
                 start: int = 0) -> int | None:
     """A whole-number box for a position from 0 to ``last`` (default ``count - 1``), at
     ``start`` at first; an out-of-range number gets a message saying the range, and None is
     returned."""
     last = count - 1 if last is None else last
-    value = int(st.number_input(label, value=start, step=step, key=key))
+    value = whole(label, start, step, key)
+    if value is None:
+        return None
     if not 0 <= value <= last:
         st.error(f"{label} {value:,} does not exist here: choose one from 0 to {last:,}.")
         return None

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lab import inside_charts, jobs, summary, xor
 from lab.records import Person
-from ui import inside_inputs, live, resources, state
+from ui import inside_inputs, live, resources, state, widgets
 from ui.text import escape
 
 WAIT_S = 20.0  # the page waits this long for a run to end; longer runs are watched live
@@ -24,21 +24,21 @@ def show(me: Person) -> None:
              "input through it by hand.")
     d = xor.XorSettings()
     c = st.columns(5)
-    hidden = c[0].number_input("Hidden units", value=d.hidden, step=1, key="xor_hidden")
+    hidden = widgets.whole("Hidden units", d.hidden, 1, "xor_hidden", c[0])
     activation = c[1].selectbox("Hidden activation", xor.HIDDEN_ACTIVATIONS, key="xor_activation",
                                 help="The output is always one sigmoid unit, trained with plain SGD.")
     rate = c[2].number_input("Learning rate", value=d.learning_rate, step=0.1, key="xor_rate")
-    epochs = c[3].number_input("Epochs", value=d.epochs, step=50, key="xor_epochs",
-                               help="One epoch is one SGD step on all four rows.")
-    seed = c[4].number_input("Seed", value=d.seed, step=1, key="xor_seed",
-                             help="Another seed gives the network another random start.")
-    try:
-        model, train = xor.spec(xor.XorSettings(int(hidden), activation, float(rate), int(epochs), int(seed)))
-        problems = summary.validate(model, train, n_train=len(xor.INPUTS))
-    except xor.XorError as exc:
-        problems = [str(exc)]
-    for problem in problems:
-        st.error(escape(problem))
+    epochs = widgets.whole("Epochs", d.epochs, 50, "xor_epochs", c[3], help="One epoch is one SGD step on all four rows.")
+    seed = widgets.whole("Seed", d.seed, 1, "xor_seed", c[4], help="Another seed gives the network another random start.")
+    problems = ["a number is not whole (said under its box)"] if None in (hidden, epochs, seed) else []
+    if not problems:
+        try:
+            model, train = xor.spec(xor.XorSettings(hidden, activation, float(rate), epochs, seed))
+            problems = summary.validate(model, train, n_train=len(xor.INPUTS))
+        except xor.XorError as exc:
+            problems = [str(exc)]
+        for problem in problems:
+            st.error(escape(problem))
     if st.button("Train XOR", type="primary", disabled=bool(problems), key="xor_train"):
         _train(model, train, me)
 
