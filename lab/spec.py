@@ -280,3 +280,27 @@ def saved(model_json: str | None, train_json: str | None) -> tuple[ModelSpec, Tr
     except (TypeError, ValueError, AttributeError) as exc:
         raise SpecError(f"not a network and its settings ({exc})") from exc
 
+
+def draft_json(model: ModelSpec, train: TrainSpec, preset: str | None) -> str:
+    """A network and settings being edited (and the preset they came from) as one JSON text,
+    for the records to keep between visits (`from_draft` reads it back)."""
+    return json.dumps({"model": model.to_dict(), "train": train.to_dict(), "preset": preset}, sort_keys=True)
+
+
+def from_draft(text: str | None) -> tuple[ModelSpec, TrainSpec, str | None] | None:
+    """The network, settings and preset of a `draft_json`; None when there is none, or when it
+    cannot be read any more (a record damaged outside the lab, a field no longer offered).
+
+    Example:
+        >>> model, train, preset = from_draft(draft_json(ModelSpec("n", []), TrainSpec(epochs=3), None))
+        >>> model.name, train.epochs, preset, from_draft("{broken")
+        ('n', 3, None, None)
+    """
+    data = stored(text)
+    try:
+        preset = data.get("preset")
+        return (ModelSpec.from_dict(data["model"]), TrainSpec.from_dict(data["train"]),
+                preset if isinstance(preset, str) else None)
+    except (KeyError, TypeError, ValueError, AttributeError):  # SpecError is a ValueError
+        return None
+

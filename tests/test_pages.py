@@ -121,6 +121,33 @@ def test_architecture_page_shows_layers_and_parameters():
     assert at.metric[0].value == f"{total:,}"
 
 
+
+def same_browser(key: str) -> AppTest:
+    """The app opened by the browser whose cookie holds ``key`` (a reload, or another tab)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["scratch:browser_key"] = key
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_network_being_edited_survives_a_reload_and_reaches_another_tab():
+    """Edits live in the records under the person, not only in the page session: a reload
+    (a new session of the same browser) opens the same network, settings and preset."""
+    at = open_page(same_browser("k-ada"), "pages/architecture.py")
+    at.selectbox(key="arch_preset").set_value("dense_784_32_10_sgd")
+    at.button(key="arch_preset_load").click().run()
+    at.session_state[layers_key(at)] = {"edited_rows": {1: {"units": 64.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception and not at.error
+    again = open_page(same_browser("k-ada"), "pages/architecture.py")
+    assert again.selectbox(key="arch_preset").value == "dense_784_32_10_sgd"
+    assert again.data_editor(key=layers_key(again)).value["units"].tolist()[1] == 64
+    train = open_page(again, "pages/train.py")
+    assert any(t.startswith("Network: Dense 784-32-10") and "Dense(64, " in t for t in values(train.text)), values(train.text)
+    stranger = open_page(same_browser("k-bob"), "pages/architecture.py")  # another person: the default preset
+    assert stranger.selectbox(key="arch_preset").value == WORKSHOP
+
 BAD_SPECS = {
     "conv_after_flatten": (
         [LayerSpec("Flatten"), LayerSpec("Conv2D", filters=8), LayerSpec("Dense", units=10, activation="softmax")],

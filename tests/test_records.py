@@ -368,6 +368,14 @@ def test_people_names_are_unique_ignoring_case(store):
     store.create_person("hash-cy", "Cy")  # a refused name left nothing half-written behind
 
 
+def test_each_person_keeps_one_draft_of_what_they_edit(store):
+    ada, bob = store.create_person("hash-ada", "Ada"), store.create_person("hash-bob", "Bob")
+    assert store.draft(ada.id) is None
+    store.save_draft(ada.id, '{"model": 1}')
+    store.save_draft(ada.id, '{"model": 2}')
+    assert (store.draft(ada.id), store.draft(bob.id)) == ('{"model": 2}', None)
+
+
 def test_a_renamed_person_keeps_their_runs_under_the_new_name_and_the_old_one_is_free(store):
     """A run shows who did it by their current name: after a rename nobody else can take the
     old name and appear as the author of the runs."""

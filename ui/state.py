@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab.records import Person
-from lab.spec import ModelSpec, TrainSpec
+from lab.spec import ModelSpec, TrainSpec, draft_json, from_draft
 from ui import resources
 
 DEFAULT_PRESET = "workshop_16_16_10"
@@ -59,21 +59,43 @@ def reset(group: str) -> None:
 
 
 def current() -> tuple[ModelSpec, TrainSpec]:
-    """The network and settings being edited in this session (a preset at first)."""
+    """The network and settings being edited in this session: at first, what this person
+    was editing last (kept in the records, so a reload or another tab keeps it), else a
+    preset."""
     resources.via_app()
     if "model_spec" not in st.session_state:
-        use_preset(DEFAULT_PRESET)
+        who = person()
+        kept = from_draft(resources.store().draft(who.id)) if who else None
+        if kept is None:
+            use_preset(DEFAULT_PRESET)
+        else:
+            use_spec(*kept[:2])
+            if kept[2] in resources.presets():
+                st.session_state["preset_key"] = kept[2]
     return st.session_state["model_spec"], st.session_state["train_spec"]
 
 
 def set_model(model: ModelSpec) -> None:
-    """Keep the edited network for the other pages."""
+    """Keep the edited network for the other pages (and in the records, for the next visit)."""
     st.session_state["model_spec"] = model
+    _keep_draft()
 
 
 def set_train(train: TrainSpec) -> None:
-    """Keep edited training settings for the other pages."""
+    """Keep edited training settings for the other pages (and in the records)."""
     st.session_state["train_spec"] = train
+    _keep_draft()
+
+
+def _keep_draft() -> None:
+    """Write the network and settings being edited into the records when they changed."""
+    who = person()
+    if who is None or "model_spec" not in st.session_state or "train_spec" not in st.session_state:
+        return
+    text = draft_json(st.session_state["model_spec"], st.session_state["train_spec"], preset_key())
+    if st.session_state.get("draft_kept") != text:
+        resources.store().save_draft(who.id, text)
+        st.session_state["draft_kept"] = text
 
 
 def preset_key() -> str | None:
@@ -86,6 +108,7 @@ def use_preset(name: str) -> None:
     preset = resources.presets()[name]
     use_spec(preset.model, preset.train)
     st.session_state["preset_key"] = name
+    _keep_draft()
 
 
 def use_spec(model: ModelSpec, train: TrainSpec) -> None:

@@ -134,6 +134,14 @@ class RecordStore(abc.ABC):
         """Grant the teacher role under the teacher key whose fingerprint is ``mark``
         (`lab.identity.teacher_mark`), or drop it (None)."""
 
+    @abc.abstractmethod
+    def save_draft(self, person_id: str, draft: str) -> None:
+        """Keep ``draft`` (JSON: the network and settings the person is editing)."""
+
+    @abc.abstractmethod
+    def draft(self, person_id: str) -> str | None:
+        """The person's last `save_draft`, or None."""
+
     # ---- tags -----------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -79,6 +79,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE people ADD COLUMN teacher_mark TEXT",
         "UPDATE people SET teacher = 0",  # teachers from before unlock once more
     )),
+    Migration(12, "the network and settings each person is editing (a reload, or another machine, keeps them)", (
+        "ALTER TABLE people ADD COLUMN draft TEXT",
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

@@ -296,6 +296,14 @@ class SQLStore(RecordStore):
                         [int(mark is not None), mark, _person_number(person_id)])
         return self._person(person_id)
 
+    def save_draft(self, person_id: str, draft: str) -> None:
+        with self._tx() as cur:
+            cur.execute("UPDATE people SET draft = ? WHERE id = ?", [draft, _person_number(person_id)])
+
+    def draft(self, person_id: str) -> str | None:
+        with self._tx(write=False) as cur:
+            return cur.execute("SELECT draft FROM people WHERE id = ?", [_person_number(person_id)]).one()
+
     def _person(self, person_id: str) -> Person:
         with self._tx(write=False) as cur:
             rows = cur.execute("SELECT * FROM people WHERE id = ?", [_person_number(person_id)]).dicts()
