@@ -298,7 +298,8 @@ def run(plan: Plan) -> list[SizeResult]:
 
 
 def share_table(results: list[SizeResult]) -> pd.DataFrame:
-    """Per hidden size: tries, how many learned, the share, and a label such as ``31 of 50``.
+    """Per hidden size, smallest first: tries, how many learned, the share, and a label such
+    as ``31 of 50``.
 
     Example:
         >>> net = xor.XorNet(np.zeros((2, 1)), np.zeros(1), np.zeros((1, 1)), np.zeros(1), "tanh")
@@ -307,7 +308,7 @@ def share_table(results: list[SizeResult]) -> pd.DataFrame:
     """
     rows = [{"hidden units": r.hidden, "tries": len(r.tries), "learned": r.learned,
              "share": r.learned / len(r.tries) if r.tries else 0.0, "label": f"{r.learned} of {len(r.tries)}"}
-            for r in results]
+            for r in sorted(results, key=lambda r: r.hidden)]  # as the chart's axis, whatever order was typed
     return pd.DataFrame(rows, columns=["hidden units", "tries", "learned", "share", "label"])
 
 

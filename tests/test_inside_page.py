@@ -176,11 +176,15 @@ def test_a_small_study_on_the_page_is_recorded_and_charted():
     assert table["hidden units"].tolist() == [1, 4]
     assert table["learned"].tolist() == [one.learned, next(b for b in batches if b.hidden == 4).learned]
     assert len(charts(at)) == 2  # the share per size, and the first failed try's surface
-    failed = at.selectbox(key="trials_failed")
+    failed = at.selectbox(key="trials_failed_1")
     assert failed.options[0].startswith("1 hidden unit, try 1: outputs ")
-    at.selectbox(key="trials_failed").set_value(3).run()
+    at.selectbox(key="trials_failed_1").set_value(3).run()
     assert any("at most one line" in m.value for m in at.markdown)
     assert len(Store().trials()) == 2  # looking at a try trains and records nothing
+    at.number_input(key="trials_seed").set_value(7).run()
+    at.button(key="trials_run").click().run()  # another study: its own failed tries, none of the first's
+    assert not [s for s in at.selectbox if s.key == "trials_failed_1"]
+    assert at.selectbox(key="trials_failed_2").options != failed.options
 
 
 @pytest.mark.parametrize("what, value, expect", [
@@ -217,8 +221,9 @@ def test_the_results_page_lists_recorded_studies():
 
 def test_a_dense_network_step_by_step(trained_model):
     run_id = install_model(trained_model)
+    stopped = seed_run(status="stopped", epochs_done=0, message="Stopped before it started.")  # newer, no model
     at = tab(page("inside"), TABS[2])
-    assert at.selectbox(key="dense_run").value == run_id
+    assert stopped > run_id and at.selectbox(key="dense_run").value == run_id  # one it can open comes first
     at.number_input(key="dense_index").set_value(3).run()
     assert not at.error and not at.warning
     label = int(data.load("mnist").y_test[3])

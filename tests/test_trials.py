@@ -66,6 +66,7 @@ def test_a_study_counts_tries_that_learned():
     assert eight.learned > one.learned
     table = trials.share_table(results)
     assert table["label"].tolist() == [f"{r.learned} of 20" for r in results]
+    assert trials.share_table(results[::-1])["hidden units"].tolist() == [1, 2, 8]  # as the chart, smallest first
     assert {h for h, _ in trials.failed(results)} >= {1}
 
 

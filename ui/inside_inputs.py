@@ -28,15 +28,18 @@ def describe(run: RunRecord) -> str:
 
 
 def pick(label: str, key: str, fits: Callable[[RunRecord], bool], hint: str) -> RunRecord | None:
-    """A select box over every recorded run, the ones ``fits`` accepts first (newest first in
-    each group). None, with a message ending in ``hint`` (what to train), when there are no
-    runs, or when none fits and none is chosen yet: the view does not open on a run it
-    cannot show."""
+    """A select box over every recorded run: first the ones ``fits`` accepts that have a
+    trained model to open, then the rest it accepts (training, stopped before a save), then
+    the others (newest first in each group). None, with a message ending in ``hint`` (what
+    to train), when there are no runs, or when none fits and none is chosen yet: the view
+    does not open on a run it cannot show."""
     runs = resources.runs()
     if not runs:
         st.info(f"No runs yet: {hint}")
         return None
-    ordered = [r for r in runs if fits(r)] + [r for r in runs if not fits(r)]
+    models = resources.models()
+    opens = {r.id for r in runs if fits(r) and not r.status.active and models.has_model(r)}
+    ordered = sorted(runs, key=lambda r: (r.id not in opens, not fits(r)))  # stable: newest first in each
     chosen = widgets.run_picker(label, ordered, key=key, describe=describe, blank=not fits(ordered[0]))
     if chosen is None:
         st.info(f"No run fits this view yet: {hint}")

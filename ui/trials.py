@@ -85,7 +85,7 @@ def show_study(store: RecordStore, study: int, key: str) -> None:
         st.success("Every try learned XOR.")
         return
     st.markdown("#### Open a try that failed")
-    pick = st.selectbox("Failed try", range(len(failed)), key=f"{key}_failed", format_func=lambda i: (
+    pick = st.selectbox("Failed try", range(len(failed)), key=f"{key}_failed_{study}", format_func=lambda i: (
         f"{widgets.plural(failed[i][0], 'hidden unit')}, try {failed[i][1].index + 1}: outputs "
         + ", ".join(f"{o:.2f}" for o in failed[i][1].outputs)))
     hidden, attempt = failed[pick]
