@@ -188,6 +188,9 @@ def test_a_name_someone_has_is_refused_and_a_new_one_kept():
     bob.text_input(key="owner").set_value("ada").run()
     assert "Someone else is already called 'ada': choose another name." in values(bob.sidebar.error)
     assert me(bob).name.startswith("guest-") and me(ada).name == "Ada"
+    assert bob.text_input(key="owner").value == me(bob).name  # the box shows the name in use, not the refused one
+    bob.run()
+    assert not bob.sidebar.error  # said once
     bob.text_input(key="owner").set_value("x" * 41).run()  # the box stops at 40; a longer paste is refused
     assert not bob.exception
 

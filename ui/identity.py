@@ -48,17 +48,28 @@ def _cookie() -> str | None:
 def sidebar() -> Person:
     """The name box and the teacher's unlock, in the sidebar; returns the person."""
     person = current()
-    typed = st.text_input("Your name", value=person.name, key=state.OWNER_KEY, max_chars=identity.MAX_NAME,
-                          help="Everyone sees this name on your runs. Only this browser can stop or "
-                               "delete them: typing someone else's name gives no power over theirs.")
-    if typed != person.name:
-        try:
-            person = identity.rename(resources.store(), person, typed)
-            state.set_person(person)
-        except identity.IdentityError as exc:
-            st.error(escape(exc))
-    _teacher(person)
+    if state.widget_value(state.OWNER_KEY) is None:
+        state.choose(state.OWNER_KEY, person.name)
+    st.text_input("Your name", key=state.OWNER_KEY, max_chars=identity.MAX_NAME, on_change=_rename,
+                  help="Everyone sees this name on your runs. Only this browser can stop or "
+                       "delete them: typing someone else's name gives no power over theirs.")
+    refused = state.scratch("name_refused")
+    if refused:
+        st.error(escape(refused))
+        state.keep("name_refused", None)
+    _teacher(state.person())
     return state.person()
+
+
+def _rename() -> None:
+    """The name box changed: take the new name, or put the name in use back in the box and
+    say why the typed one cannot be used (a taken name must not look as if it were kept)."""
+    person = state.person()
+    try:
+        state.set_person(identity.rename(resources.store(), person, state.widget(state.OWNER_KEY)))
+    except identity.IdentityError as exc:
+        state.keep("name_refused", str(exc))
+        state.choose(state.OWNER_KEY, person.name)
 
 
 def _teacher(person: Person) -> None:

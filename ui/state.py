@@ -150,6 +150,11 @@ def widget(key: str):
     return st.session_state[key]
 
 
+def widget_value(key: str):
+    """The state of the widget keyed ``key``, or None before it was first drawn."""
+    return st.session_state.get(key)
+
+
 def choose(key: str, value) -> None:
     """Set the widget keyed ``key`` to ``value`` before it is drawn again (a row picked in a
     table chooses the same run in a select box)."""
