@@ -90,6 +90,20 @@ def test_evaluate_a_run_gallery_and_confusion(trained_model):
     assert not at.exception
 
 
+def test_a_run_deleted_while_someone_looks_at_it_is_said_not_swapped_silently(trained_model):
+    """A teacher deletes the run a learner is looking at; the learner's next click says so."""
+    older, newer = install_model(trained_model), install_model(trained_model)
+    at = page("evaluate")
+    at.selectbox(key="eval_run").set_value(older).run()
+    page_manager().delete(older, "ada", teacher=True)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="eval_run").value == newer
+    assert (f"Run {older} is not in this list any more (deleted, hidden, or without its model file): "
+            f"run {newer} is shown instead.") in values(at.info)
+    at.run()
+    assert not any("not in this list" in i for i in values(at.info))  # said once
+
 def test_one_image_explained(trained_model):
     run_id = install_model(trained_model)
     at = view(page("evaluate"), "One image")
