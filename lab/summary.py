@@ -112,6 +112,32 @@ def validate(model: ModelSpec, train: TrainSpec, n_train: int | None = None) -> 
     return problems
 
 
+def cautions(model: ModelSpec, train: TrainSpec) -> list[str]:
+    """What will let this network train but learn badly, in plain words (it can still start):
+    a classification loss on outputs that are not probabilities.
+
+    Example:
+        >>> from lab.spec import LayerSpec
+        >>> net = ModelSpec(layers=[LayerSpec("Flatten"), LayerSpec("Dense", units=10, activation="relu")])
+        >>> cautions(net, TrainSpec(loss="categorical_crossentropy"))[0][:60]
+        'The last layer ends with relu, but the loss categorical_cros'
+    """
+    last = next((layer for layer in reversed(model.layers) if layer.kind != "Dropout"), None)
+    if last is None:
+        return []
+    kind = KINDS.get(last.kind)
+    ends = last.activation if kind and "activation" in kind.fields else f"a {last.kind} layer"
+    if train.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") and ends != "softmax":
+        return [f"The last layer ends with {ends}, but the loss {train.loss} reads the outputs as "
+                "probabilities that add up to 1: the network will learn badly, or not at all. End with "
+                "a Dense layer with softmax, one unit per class."]
+    if train.loss == "binary_crossentropy" and ends not in ("sigmoid", "softmax"):
+        return [f"The last layer ends with {ends}, but the loss binary_crossentropy reads each output as "
+                "a probability between 0 and 1: the network will learn badly, or not at all. End with "
+                "sigmoid (one unit) or softmax (one unit per class)."]
+    return []
+
+
 def _model_problems(model: ModelSpec, train: TrainSpec, info) -> list[str]:
     limit = settings().max_layers
     if not model.layers:

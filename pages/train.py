@@ -57,6 +57,8 @@ if not problems:
         problems = [str(exc)]
     for problem in problems:
         st.error(escape(problem))
+    for caution in [] if problems else summary.cautions(model, train):
+        st.warning(escape(caution))
 live.where_runs_train(manager)
 if manager.executor.problem:
     problems.append(manager.executor.problem)

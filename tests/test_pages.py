@@ -148,6 +148,17 @@ def test_the_network_being_edited_survives_a_reload_and_reaches_another_tab():
     stranger = open_page(same_browser("k-bob"), "pages/architecture.py")  # another person: the default preset
     assert stranger.selectbox(key="arch_preset").value == WORKSHOP
 
+
+def test_an_ending_that_will_learn_badly_is_a_warning_on_architecture_and_train():
+    relu_out = ModelSpec("relu out", [LayerSpec("Flatten"), LayerSpec("Dense", units=16),
+                                      LayerSpec("Dense", units=10, activation="relu")])
+    at = set_spec(page("architecture"), relu_out)
+    assert values(at.success) == ["This network can be trained."]
+    assert any(w.startswith("The last layer ends with relu, but the loss categorical_crossentropy") for w in values(at.warning))
+    open_page(at, "pages/train.py")
+    assert any(w.startswith("The last layer ends with relu") for w in values(at.warning))
+    assert not at.button(key="train_start").disabled  # a caution, not a refusal: trying it is a lesson too
+
 BAD_SPECS = {
     "conv_after_flatten": (
         [LayerSpec("Flatten"), LayerSpec("Conv2D", filters=8), LayerSpec("Dense", units=10, activation="softmax")],

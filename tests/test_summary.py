@@ -7,7 +7,7 @@ import pytest
 from lab.build import build_model
 from lab.data import DATASETS
 from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
-from lab.summary import expected_outputs, layer_table, total_params, validate
+from lab.summary import cautions, expected_outputs, layer_table, total_params, validate
 
 PRESETS = load_presets()
 L = LayerSpec
@@ -211,3 +211,25 @@ def test_networks_too_big_for_a_shared_server_are_refused():
                              LayerSpec("Dense", units=10, activation="softmax")])
     assert any("smaller batch size" in p for p in validate(wide, TrainSpec(batch_size=2000)))
     assert not any("smaller batch size" in p for p in validate(wide, TrainSpec(batch_size=8)))
+
+
+@pytest.mark.parametrize("last, loss, words", [
+    (LayerSpec("Dense", units=10, activation="relu"), "categorical_crossentropy",
+     "The last layer ends with relu, but the loss categorical_crossentropy reads the outputs as probabilities"),
+    (LayerSpec("Dense", units=10, activation="linear"), "sparse_categorical_crossentropy", "ends with linear"),
+    (LayerSpec("BatchNormalization"), "categorical_crossentropy", "ends with a BatchNormalization layer"),
+    (LayerSpec("Dense", units=10, activation="tanh"), "binary_crossentropy", "sigmoid (one unit) or softmax"),
+])
+def test_a_loss_that_reads_probabilities_after_other_outputs_is_a_caution_not_a_refusal(last, loss, words):
+    net = ModelSpec(layers=[LayerSpec("Flatten"), LayerSpec("Dense", units=10, activation="softmax"), last,
+                            LayerSpec("Dropout", rate=0.2)])
+    train = TrainSpec(dataset="mnist", loss=loss)
+    assert validate(net, train) == []  # it trains
+    assert any(words in c for c in cautions(net, train)), cautions(net, train)
+
+
+def test_the_usual_endings_draw_no_caution():
+    for preset in load_presets().values():
+        assert cautions(preset.model, preset.train) == []
+    mse = ModelSpec(layers=[LayerSpec("Flatten"), LayerSpec("Dense", units=10, activation="linear")])
+    assert cautions(mse, TrainSpec(loss="mse")) == []

@@ -159,12 +159,15 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def show_problems(problems: list[str]) -> None:
-    """Each problem as an error box; a green note when there are none."""
+def show_problems(problems: list[str], cautions: list[str] = ()) -> None:
+    """Each problem as an error box; a green note when there are none, with each caution
+    (it trains, but will learn badly) as a warning under it."""
     for problem in problems:
         st.error(escape(problem))
     if not problems:
         st.success("This network can be trained.")
+        for caution in cautions:
+            st.warning(escape(caution))
 
 
 def model_downloads(run: RunRecord, key: str, heading: str | None = None) -> None:
