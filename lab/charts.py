@@ -151,7 +151,7 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
                                                       var_name="setting", value_name="value")
     long = long.dropna(subset=["value"])
     words = [d for d in dims if not pd.api.types.is_numeric_dtype(frame[d])]
-    long["shown"] = [v if s in words else f"{float(v):.1%}" if s == "accuracy" else f"{float(v):,.4g}"
+    long["shown"] = [v if s in words else f"{float(v):.1%}" if s == "accuracy" else _number(float(v))
                      for s, v in zip(long["setting"], long["value"])]  # accuracy in %, as its colour legend
     for d in words:  # words take evenly spaced places, in alphabetical order
         places = {w: i for i, w in enumerate(sorted(frame[d].dropna().astype(str).unique()))}
@@ -177,6 +177,16 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
     labels = base.mark_text(align="left", dx=7, fontSize=11, color="#555555").encode(
         text="label:N").transform_filter(alt.datum.label != "")
     return alt.layer(lines, labels).properties(height=320)
+
+
+def _number(value: float) -> str:
+    """A setting's value as an axis says it: whole numbers in full, others to 4 digits.
+
+    Example:
+        >>> _number(669706.0), _number(0.001), _number(0.25)
+        ('669,706', '0.001', '0.25')
+    """
+    return f"{int(value):,}" if value.is_integer() else f"{value:.4g}"
 
 
 def _short(text: str, most: int = LABEL_CHARS) -> str:

@@ -129,6 +129,24 @@ def dropout(run: RunRecord) -> float | None:
     return max(rates) if rates else None
 
 
+def comparable(table_: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of a results table that the "many runs at once" view compares, by dataset
+    (most runs first): tested runs trained in the lab. Accuracies of different datasets do
+    not compare (XOR's 100% is no better than 98% on MNIST), and an uploaded model has no
+    settings to line up.
+
+    Example:
+        >>> t = pd.DataFrame({"run": [1, 2, 3, 4], "dataset": ["xor", "mnist", "mnist", "mnist"],
+        ...                   "accuracy": [1.0, 0.9, None, 0.8], "optimizer": ["sgd", "adam", "adam", None]})
+        >>> {name: rows["run"].tolist() for name, rows in comparable(t).items()}
+        {'mnist': [2], 'xor': [1]}
+    """
+    tested = table_.dropna(subset=["accuracy", "optimizer"])
+    counts = tested["dataset"].value_counts()
+    order = sorted(counts.index, key=lambda name: (-counts[name], name))
+    return {name: tested[tested["dataset"] == name] for name in order}
+
+
 def differing_settings(table_: pd.DataFrame) -> list[str]:
     """The settings that differ between the rows of a results table, for the "many runs at
     once" view: those in `NUMBER_SETTINGS` and `WORD_SETTINGS` with more than one value.

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lab import charts, results
+from lab.data import DATASETS
 from ui import resources, run_panel, state, trials, widgets
 
 st.title("Results")
@@ -43,10 +44,17 @@ if picked:
     st.dataframe(results.side_by_side(table, picked), width="stretch")
 
 st.subheader("Many runs at once")
-tested = table.dropna(subset=["accuracy"])
+groups = results.comparable(table)
+if len(groups) > 1:
+    name = st.selectbox("Dataset", list(groups), key="results_many_dataset", format_func=lambda d: DATASETS[d].title,
+                        help="Accuracies on different datasets do not compare: one dataset at a time.")
+    tested = groups[name]
+else:
+    tested = next(iter(groups.values()), table.iloc[:0])
 dims = results.differing_settings(tested) + ["accuracy"]
 if len(tested) < 2:
-    st.caption("Two or more runs with an accuracy are needed for this view.")
+    st.caption("Two or more tested runs trained here on one dataset are needed for this view (uploaded models "
+               "have no settings to compare).")
 else:
     st.caption(f"The settings that differ between these runs: {', '.join(dims[:-1])}.")
     event = st.altair_chart(charts.parallel_chart(tested, dims, log_dims=("learning rate", "parameters")),

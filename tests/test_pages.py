@@ -436,6 +436,26 @@ def test_results_table_and_comment_saved():
     assert at.dataframe[0].value["comment"].tolist() == ["", "lr too high"]
 
 
+
+def test_many_runs_at_once_compares_one_dataset_and_leaves_uploads_out():
+    store = Store()
+    for acc in (0.8, 0.9):
+        seed_run(store, test_acc=acc)
+    seed_run(store, dataset="xor", test_acc=1.0, train_json='{"optimizer": "sgd"}')
+    seed_run(store, test_acc=0.95, train_json=None, spec_json=None, origin="uploaded")
+    at = page("results")
+    assert not at.exception
+    assert at.selectbox(key="results_many_dataset").options == ["MNIST handwritten digits", "XOR truth table"]
+    assert at.selectbox(key="results_many_dataset").value == "mnist"  # the dataset with the most runs first
+    import pyarrow
+
+    lines = at.get("vega_lite_chart")[-1].proto.datasets[0].data.data  # the chart's rows, as Arrow
+    frame = pyarrow.ipc.open_stream(lines).read_all().to_pandas()
+    assert sorted(frame["run"].unique()) == [1, 2]  # the two MNIST runs trained here: not XOR, not the upload
+    assert "13,002" in set(frame["shown"])  # parameters in full, not 1.3e+04
+    at.selectbox(key="results_many_dataset").set_value("xor").run()
+    assert any(c.startswith("Two or more tested runs trained here on one dataset") for c in values(at.caption))
+
 # ---- Draw ----------------------------------------------------------------------------------
 
 
