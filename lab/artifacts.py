@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -183,6 +184,8 @@ def load_error(exc: BaseException) -> str:
     line of its reason (never its configuration dump), cut at a word, and what to upload.
 
     Example:
+        >>> load_error(TypeError("Could not locate class 'Sequentiel'. Make sure custom classes are decorated"))[:85]
+        "Keras could not read the model file (it names 'Sequentiel', which this Keras does not"
         >>> load_error(KeyError("There is no item named 'config.json' in the archive"))
         'Keras could not read the model file ("There is no item named \\'config.json\\' in the archive"). Upload a file saved by Keras 3 with model.save("name.keras").'
     """
@@ -191,6 +194,10 @@ def load_error(exc: BaseException) -> str:
         return ("The model holds Python code (a Lambda layer); the lab never runs code from a "
                 "model file, for safety.")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    unknown_class = re.match(r"Could not locate (?:class|function) '([^']{1,80})'", first)
+    if unknown_class:  # Keras' advice on decorating custom classes speaks to the model's author, not to us
+        first = (f"it names '{unknown_class.group(1)}', which this Keras does not know: the file is damaged, "
+                 "from another Keras version, or holds custom code")
     if len(first) > LOAD_ERROR_CHARS:
         first = first[:LOAD_ERROR_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
     return f'Keras could not read the model file ({first}). Upload a file saved by Keras 3 with model.save("name.keras").'
