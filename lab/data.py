@@ -163,12 +163,22 @@ def load(name: str) -> Dataset:
             download_error = f"failed: {exc}"
             _FAILED_DOWNLOADS[name] = (time.monotonic(), download_error)
     info = DATASETS[name]
-    tried = "\n".join(f"  - {p}" for p in candidate_places(name))
+    tried = "\n".join(f"  - {p}{_missing(p)}" for p in candidate_places(name))
     raise DatasetNotFound(
         f"The {info.title} dataset was not found. The lab looked in:\n{tried}\n"
         f"  - the Keras download ({download_error})\n\n"
         f"Fix: {info.fix}, or put the four IDX .gz files in a folder "
         f"'{info.folder_names[0]}' inside a folder named by the LAB_DATASETS environment variable.")
+
+
+def _missing(place: Path) -> str:
+    """For a folder holding some of the four IDX files: which ones it lacks (else "")."""
+    if not place.is_dir():
+        return ""
+    lacks = [f for f in IDX_FILES if not (place / f).is_file()]
+    if not lacks or len(lacks) == len(IDX_FILES):
+        return ""
+    return f" (it has {len(IDX_FILES) - len(lacks)} of the 4 files; missing: {', '.join(lacks)})"
 
 
 @functools.lru_cache(maxsize=1)

@@ -145,6 +145,23 @@ def test_missing_dataset_lists_places_and_fix(monkeypatch, tmp_path):
     assert isinstance(err.value, FileNotFoundError)
 
 
+
+def test_a_folder_with_only_some_idx_files_is_named_with_the_ones_it_lacks(monkeypatch, tmp_path):
+    """The real 10k MNIST test set alone (two files of four) is not a dataset to train on: the
+    message says which files that folder lacks."""
+    for sub in ("lab", "kh", "debian"):
+        (tmp_path / sub).mkdir()
+    _write_idx_folder(tmp_path / "lab" / "mnist")
+    for f in IDX_FILES[:2]:
+        (tmp_path / "lab" / "mnist" / f).unlink()
+    monkeypatch.setenv("LAB_DATASETS", str(tmp_path / "lab"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    monkeypatch.setattr(data, "DEBIAN_ROOT", tmp_path / "debian")
+    with pytest.raises(DatasetNotFound) as err:
+        load("mnist")
+    assert f"{tmp_path / 'lab' / 'mnist'} (it has 2 of the 4 files; missing: {IDX_FILES[0]}, {IDX_FILES[1]})" \
+        in str(err.value)
+
 def test_truncated_idx_file_raises_corrupt(monkeypatch, tmp_path):
     root = tmp_path / "lab"
     _write_idx_folder(root / "mnist")
