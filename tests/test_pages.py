@@ -145,6 +145,8 @@ def test_the_network_being_edited_survives_a_reload_and_reaches_another_tab():
     assert again.data_editor(key=layers_key(again)).value["units"].tolist()[1] == 64
     train = open_page(again, "pages/train.py")
     assert any(t.startswith("Network: Dense 784-32-10") and "Dense(64, " in t for t in values(train.text)), values(train.text)
+    third = open_page(same_browser("k-ada"), "pages/architecture.py")  # opening it keeps all of it for the next
+    assert third.selectbox(key="arch_preset").value == "dense_784_32_10_sgd"
     stranger = open_page(same_browser("k-bob"), "pages/architecture.py")  # another person: the default preset
     assert stranger.selectbox(key="arch_preset").value == WORKSHOP
 

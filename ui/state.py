@@ -68,10 +68,12 @@ def current() -> tuple[ModelSpec, TrainSpec]:
         kept = from_draft(resources.store().draft(who.id)) if who else None
         if kept is None:
             use_preset(DEFAULT_PRESET)
-        else:
-            use_spec(*kept[:2])
-            if kept[2] in resources.presets():
-                st.session_state["preset_key"] = kept[2]
+        else:  # a new session: no widget holds an older value, so nothing to start afresh
+            model, train, preset = kept
+            st.session_state["model_spec"], st.session_state["train_spec"] = model, train
+            if preset in resources.presets():
+                st.session_state["preset_key"] = preset
+            st.session_state["draft_kept"] = draft_json(model, train, preset_key())
     return st.session_state["model_spec"], st.session_state["train_spec"]
 
 
