@@ -99,10 +99,9 @@ def test_a_run_deleted_while_someone_looks_at_it_is_said_not_swapped_silently(tr
     at.run()
     assert not at.exception
     assert at.selectbox(key="eval_run").value == newer
-    assert (f"Run {older} is not in this list any more (deleted, hidden, or without its model file): "
-            f"run {newer} is shown instead.") in values(at.info)
+    assert f"Run {older} was deleted meanwhile: run {newer} is shown instead." in values(at.info)
     at.run()
-    assert not any("not in this list" in i for i in values(at.info))  # said once
+    assert not any("deleted meanwhile" in i for i in values(at.info))  # said once
 
 def test_one_image_explained(trained_model):
     run_id = install_model(trained_model)
@@ -199,6 +198,8 @@ def test_draw_compares_two_models_and_says_the_top_three(trained_model):
     tops = [c for c in values(at.caption) if c.startswith("First choice ")]
     assert len(tops) == 2 and all(c.count(", then ") == 2 for c in tops)
     assert tops[0].startswith(f"First choice {at.metric[0].value} (")
+    at.selectbox(key="draw_model").set_value(second).run()  # the second model becomes the first
+    assert not any("deleted" in i for i in values(at.info))  # it left the second list, it was not deleted
 
 
 def test_train_says_there_is_no_gpu_and_results_show_speed_and_downloads(trained_model):

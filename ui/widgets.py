@@ -74,15 +74,16 @@ def run_label(run: RunRecord) -> str:
 def run_picker(label: str, runs: list[RunRecord], key: str,
                describe: Callable[[RunRecord], str] = run_label, blank: bool = False) -> RunRecord | None:
     """A select box over ``runs`` (not empty); returns the chosen record. With ``blank`` it
-    starts with none chosen (and returns None until one is). When the run chosen before has
-    left the list (someone deleted or hid it), it says so instead of switching silently."""
+    starts with none chosen (and returns None until one is). When the run chosen before was
+    deleted meanwhile (by a teacher, in another tab), it says so instead of switching
+    silently; a run that only left this list (a filter, another choice) is not news."""
     by_id = {r.id: r for r in runs}
     before = state.widget_value(key)
     chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: describe(by_id[i]),
                           index=None if blank else 0, placeholder="Choose a run")
-    if before is not None and before not in by_id:
+    if before is not None and before not in by_id and before not in {r.id for r in resources.runs()}:
         now = f"run {chosen} is shown instead" if chosen is not None else "choose another"
-        st.info(f"Run {before} is not in this list any more (deleted, hidden, or without its model file): {now}.")
+        st.info(f"Run {before} was deleted meanwhile: {now}.")
     return None if chosen is None else by_id[chosen]
 
 
