@@ -281,26 +281,26 @@ def saved(model_json: str | None, train_json: str | None) -> tuple[ModelSpec, Tr
         raise SpecError(f"not a network and its settings ({exc})") from exc
 
 
-def draft_json(model: ModelSpec, train: TrainSpec, preset: str | None) -> str:
-    """A network and settings being edited (and the preset they came from) as one JSON text,
-    for the records to keep between visits (`from_draft` reads it back)."""
-    return json.dumps({"model": model.to_dict(), "train": train.to_dict(), "preset": preset}, sort_keys=True)
+def draft_parts(model: ModelSpec, train: TrainSpec, preset: str | None) -> dict[str, str]:
+    """A network being edited (with the preset it came from) and its settings, as the two
+    JSON texts the records keep between visits (`from_draft` reads them back)."""
+    return {"network": json.dumps({"model": model.to_dict(), "preset": preset}, sort_keys=True),
+            "settings": json.dumps(train.to_dict(), sort_keys=True)}
 
 
-def from_draft(text: str | None) -> tuple[ModelSpec, TrainSpec, str | None] | None:
-    """The network, settings and preset of a `draft_json`; None when there is none, or when it
+def from_draft(parts: dict[str, str | None]) -> tuple[ModelSpec, TrainSpec, str | None] | None:
+    """The network, settings and preset of `draft_parts`; None when either part is missing or
     cannot be read any more (a record damaged outside the lab, a field no longer offered).
 
     Example:
-        >>> model, train, preset = from_draft(draft_json(ModelSpec("n", []), TrainSpec(epochs=3), None))
-        >>> model.name, train.epochs, preset, from_draft("{broken")
+        >>> model, train, preset = from_draft(draft_parts(ModelSpec("n", []), TrainSpec(epochs=3), None))
+        >>> model.name, train.epochs, preset, from_draft({"network": "{broken", "settings": "{}"})
         ('n', 3, None, None)
     """
-    data = stored(text)
+    network, settings_ = stored(parts.get("network")), parts.get("settings")
     try:
-        preset = data.get("preset")
-        return (ModelSpec.from_dict(data["model"]), TrainSpec.from_dict(data["train"]),
+        preset = network.get("preset")
+        return (ModelSpec.from_dict(network["model"]), TrainSpec.from_dict(json.loads(settings_)),
                 preset if isinstance(preset, str) else None)
     except (KeyError, TypeError, ValueError, AttributeError):  # SpecError is a ValueError
         return None
-

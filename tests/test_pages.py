@@ -147,6 +147,14 @@ def test_the_network_being_edited_survives_a_reload_and_reaches_another_tab():
     assert any(t.startswith("Network: Dense 784-32-10") and "Dense(64, " in t for t in values(train.text)), values(train.text)
     third = open_page(same_browser("k-ada"), "pages/architecture.py")  # opening it keeps all of it for the next
     assert third.selectbox(key="arch_preset").value == "dense_784_32_10_sgd"
+    tab_a, tab_b = third, open_page(same_browser("k-ada"), "pages/train.py")  # two tabs, each changing one part
+    tab_b.number_input(key=f"train_epochs_{version(tab_b)}").set_value(7).run()
+    tab_a.text_input(key=[t.key for t in tab_a.text_input if t.key and t.key.startswith("arch_name")][0]) \
+        .set_value("mine").run()
+    assert not tab_a.exception and not tab_b.exception
+    after = open_page(same_browser("k-ada"), "pages/train.py")
+    assert after.number_input(key=f"train_epochs_{version(after)}").value == 7  # tab a kept b's settings
+    assert any(t.startswith("Network: mine ") for t in values(after.text)), values(after.text)
     stranger = open_page(same_browser("k-bob"), "pages/architecture.py")  # another person: the default preset
     assert stranger.selectbox(key="arch_preset").value == WORKSHOP
 

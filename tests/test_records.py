@@ -370,10 +370,14 @@ def test_people_names_are_unique_ignoring_case(store):
 
 def test_each_person_keeps_one_draft_of_what_they_edit(store):
     ada, bob = store.create_person("hash-ada", "Ada"), store.create_person("hash-bob", "Bob")
-    assert store.draft(ada.id) is None
-    store.save_draft(ada.id, '{"model": 1}')
-    store.save_draft(ada.id, '{"model": 2}')
-    assert (store.draft(ada.id), store.draft(bob.id)) == ('{"model": 2}', None)
+    assert store.draft(ada.id) == {"network": None, "settings": None}
+    store.save_draft(ada.id, "network", '{"model": 1}')
+    store.save_draft(ada.id, "settings", '{"epochs": 3}')
+    store.save_draft(ada.id, "network", '{"model": 2}')  # one part: the other stays
+    assert store.draft(ada.id) == {"network": '{"model": 2}', "settings": '{"epochs": 3}'}
+    assert store.draft(bob.id) == {"network": None, "settings": None}
+    with pytest.raises(ValueError, match="not 'teacher'"):
+        store.save_draft(ada.id, "teacher", "1")
 
 
 def test_a_renamed_person_keeps_their_runs_under_the_new_name_and_the_old_one_is_free(store):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab.records import Person
-from lab.spec import ModelSpec, TrainSpec, draft_json, from_draft
+from lab.spec import ModelSpec, TrainSpec, draft_parts, from_draft
 from ui import resources
 
 DEFAULT_PRESET = "workshop_16_16_10"
@@ -73,7 +73,7 @@ def current() -> tuple[ModelSpec, TrainSpec]:
             st.session_state["model_spec"], st.session_state["train_spec"] = model, train
             if preset in resources.presets():
                 st.session_state["preset_key"] = preset
-            st.session_state["draft_kept"] = draft_json(model, train, preset_key())
+            st.session_state["draft_kept"] = draft_parts(model, train, preset_key())
     return st.session_state["model_spec"], st.session_state["train_spec"]
 
 
@@ -90,14 +90,17 @@ def set_train(train: TrainSpec) -> None:
 
 
 def _keep_draft() -> None:
-    """Write the network and settings being edited into the records when they changed."""
+    """Write the network, or the settings, being edited into the records when this session
+    changed them."""
     who = person()
     if who is None or "model_spec" not in st.session_state or "train_spec" not in st.session_state:
         return
-    text = draft_json(st.session_state["model_spec"], st.session_state["train_spec"], preset_key())
-    if st.session_state.get("draft_kept") != text:
-        resources.store().save_draft(who.id, text)
-        st.session_state["draft_kept"] = text
+    parts = draft_parts(st.session_state["model_spec"], st.session_state["train_spec"], preset_key())
+    kept = st.session_state.setdefault("draft_kept", {})
+    for part, text in parts.items():  # only what this session changed: another tab may have changed the rest
+        if kept.get(part) != text:
+            resources.store().save_draft(who.id, part, text)
+            kept[part] = text
 
 
 def preset_key() -> str | None:

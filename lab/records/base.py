@@ -135,12 +135,13 @@ class RecordStore(abc.ABC):
         (`lab.identity.teacher_mark`), or drop it (None)."""
 
     @abc.abstractmethod
-    def save_draft(self, person_id: str, draft: str) -> None:
-        """Keep ``draft`` (JSON: the network and settings the person is editing)."""
+    def save_draft(self, person_id: str, part: str, text: str) -> None:
+        """Keep one part (``"network"`` or ``"settings"``, as JSON) of what the person is
+        editing, leaving the other as it is (two tabs may each change one)."""
 
     @abc.abstractmethod
-    def draft(self, person_id: str) -> str | None:
-        """The person's last `save_draft`, or None."""
+    def draft(self, person_id: str) -> dict[str, str | None]:
+        """The person's last `save_draft` of each part: ``{"network": ..., "settings": ...}``."""
 
     # ---- tags -----------------------------------------------------------------------
 

@@ -80,7 +80,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "UPDATE people SET teacher = 0",  # teachers from before unlock once more
     )),
     Migration(12, "the network and settings each person is editing (a reload, or another machine, keeps them)", (
-        "ALTER TABLE people ADD COLUMN draft TEXT",
+        "ALTER TABLE people ADD COLUMN draft_network TEXT",
+        "ALTER TABLE people ADD COLUMN draft_settings TEXT",
     )),
 )
 

@@ -296,13 +296,17 @@ class SQLStore(RecordStore):
                         [int(mark is not None), mark, _person_number(person_id)])
         return self._person(person_id)
 
-    def save_draft(self, person_id: str, draft: str) -> None:
+    def save_draft(self, person_id: str, part: str, text: str) -> None:
+        if part not in DRAFT_PARTS:
+            raise ValueError(f"A draft has the parts {', '.join(DRAFT_PARTS)}, not {part!r}.")
         with self._tx() as cur:
-            cur.execute("UPDATE people SET draft = ? WHERE id = ?", [draft, _person_number(person_id)])
+            cur.execute(f"UPDATE people SET draft_{part} = ? WHERE id = ?", [text, _person_number(person_id)])
 
-    def draft(self, person_id: str) -> str | None:
+    def draft(self, person_id: str) -> dict[str, str | None]:
         with self._tx(write=False) as cur:
-            return cur.execute("SELECT draft FROM people WHERE id = ?", [_person_number(person_id)]).one()
+            rows = cur.execute("SELECT draft_network, draft_settings FROM people WHERE id = ?",
+                               [_person_number(person_id)]).dicts()
+        return {part: rows[0][f"draft_{part}"] if rows else None for part in DRAFT_PARTS}
 
     def _person(self, person_id: str) -> Person:
         with self._tx(write=False) as cur:
@@ -397,6 +401,9 @@ def _ended(fields: dict) -> dict:
 def _name_key(name: str) -> str:
     """Names compare without case or surrounding spaces: "Ada" and "ada " are one name."""
     return " ".join(name.split()).casefold()
+
+
+DRAFT_PARTS = ("network", "settings")
 
 
 def _person_number(person_id: str) -> int:
