@@ -70,20 +70,20 @@ def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
                                  "2026-12-01 16:00 (or a date alone, 2026-12-01, for the end of that day).")
         if when <= (now or dt.datetime.now()):
             raise ChallengeError(f"The deadline {draft.deadline} has already passed: choose a later one.")
-        deadline = when.strftime("%Y-%m-%d %H:%M:00")
+        deadline = when.strftime("%Y-%m-%d %H:%M:%S")
     return {"title": title, "dataset": draft.dataset, "min_accuracy": float(draft.min_accuracy),
             "max_params": limits["parameters"], "max_epochs": limits["epochs"],
             "max_seconds": limits["training seconds"], "deadline": deadline}
 
 
 def _when(text: str) -> dt.datetime | None:
-    """A deadline typed as ``2026-12-01 16:00``, or as ``2026-12-01`` (that day's end, 23:59)."""
+    """A deadline typed as ``2026-12-01 16:00``, or as ``2026-12-01`` (that day's end, 23:59:59)."""
     for form, end_of_day in (("%Y-%m-%d %H:%M", False), ("%Y-%m-%d", True)):
         try:
             when = dt.datetime.strptime(text, form)
         except ValueError:
             continue
-        return when.replace(hour=23, minute=59) if end_of_day else when
+        return when.replace(hour=23, minute=59, second=59) if end_of_day else when
     return None
 
 

@@ -101,16 +101,19 @@ def rename(store: RecordStore, person: Person, name: str) -> Person:
         raise IdentityError(f"Someone else is already called '{name}': choose another name.") from None
 
 
-WRONG_KEYS_PER_MINUTE = 20  # wrong teacher keys this server hears in a minute before it stops listening
-_wrong_keys: collections.deque[float] = collections.deque()
+WRONG_KEYS_PER_PERSON = 5  # wrong teacher keys one person may type in a minute
+WRONG_KEYS_PER_SERVER = 100  # from everyone together (someone guessing from many browsers)
+_wrong_keys: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
 _wrong_lock = threading.Lock()
 
 
 def unlock_teacher(store: RecordStore, person: Person, typed: str, teacher_key: str | None) -> Person:
     """Make ``person`` a teacher when ``typed`` is the server's teacher key.
 
-    After `WRONG_KEYS_PER_MINUTE` wrong keys within a minute (from any browser: someone
-    guessing), every try is refused until the oldest is a minute old.
+    Guessing is slowed: after `WRONG_KEYS_PER_PERSON` wrong keys within a minute, that
+    person's tries are refused until the oldest is a minute old; after
+    `WRONG_KEYS_PER_SERVER` from everyone together, everyone's are (the teacher's too, so
+    whoever runs the server should then change ``LAB_TEACHER_KEY``).
 
     Raises:
         IdentityError: no teacher key is set on this server, ``typed`` is not it, or too
@@ -120,13 +123,20 @@ def unlock_teacher(store: RecordStore, person: Person, typed: str, teacher_key: 
         raise IdentityError("This server has no teacher key: whoever runs it sets LAB_TEACHER_KEY.")
     with _wrong_lock:
         now = time.monotonic()
-        while _wrong_keys and now - _wrong_keys[0] > 60:
-            _wrong_keys.popleft()
-        if len(_wrong_keys) >= WRONG_KEYS_PER_MINUTE:
-            raise IdentityError(f"{len(_wrong_keys)} wrong teacher keys were typed in the last minute on this "
-                                "server: it takes no more for a minute. Try again then.")
+        for tries in list(_wrong_keys.values()):
+            while tries and now - tries[0] > 60:
+                tries.popleft()
+        if len(_wrong_keys[person.id]) >= WRONG_KEYS_PER_PERSON:
+            raise IdentityError(f"{len(_wrong_keys[person.id])} wrong teacher keys from you in the last minute: "
+                                "try again in a minute.")
+        if sum(map(len, _wrong_keys.values())) >= WRONG_KEYS_PER_SERVER:
+            raise IdentityError("Over 100 wrong teacher keys were typed on this server in the last minute: someone "
+                                "is guessing. It takes no more for a minute; whoever runs the server should change "
+                                "LAB_TEACHER_KEY.")
+        for idle in [who for who, tries in _wrong_keys.items() if not tries]:
+            del _wrong_keys[idle]
         if not hmac.compare_digest(typed.encode(), teacher_key.encode()):
-            _wrong_keys.append(now)
+            _wrong_keys[person.id].append(now)
             raise IdentityError("That is not the teacher key.")
     return store.set_teacher(person.id, teacher_mark(teacher_key))
 

@@ -89,7 +89,9 @@ def test_a_good_challenge_is_what_the_records_keep():
     assert fields == {"title": "Small and good", "dataset": "mnist", "min_accuracy": 0.95, "max_params": 20_000,
                       "max_epochs": None, "max_seconds": None, "deadline": "2026-12-01 16:00:00"}
     day = check(ChallengeDraft("t", "mnist", 0.9, max_params=1, deadline="2026-12-01"), now=NOW)
-    assert day["deadline"] == "2026-12-01 23:59:00"  # a date alone: the end of that day
+    assert day["deadline"] == "2026-12-01 23:59:59"  # a date alone: the end of that day
+    late = run(1, "ada", 0.95, params=1)
+    assert meets(RunRecord(**{**vars(late), "ended": "2026-12-01 23:59:30"}), Challenge(1, **day))
 
 
 def test_an_uploaded_model_counts_neither_on_the_leaderboard_nor_for_a_challenge():

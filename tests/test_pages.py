@@ -707,6 +707,7 @@ def test_a_run_another_lab_server_trains_can_be_stopped_from_this_one():
     assert at.selectbox(key="train_watch").value == run_id
     assert any("trains on another lab server (lab-elsewhere)" in c for c in values(at.caption))
     assert not at.warning and not [b for b in at.button if b.key == f"let_go_{run_id}"]
+    assert [p.proto.text for p in at.get("progress")] == ["1 of 2 epochs done"]  # its finished epochs, no batches
     at.button(key=f"stop_{run_id}").click().run()
     assert not at.exception and not at.error
     assert Store().run(run_id).stop_asked_by == me.id and Store().run(run_id).status == "running"

@@ -21,7 +21,7 @@ def new_challenge(dataset: str) -> None:
         epochs = widgets.whole("At most epochs (0 = no limit)", 0, 1, "challenge_epochs", c[2])
         seconds = c[3].number_input("At most training s (0 = no limit)", value=0.0, step=10.0, key="challenge_s")
         deadline = st.text_input("Deadline (optional), like 2026-12-01 16:00", key="challenge_deadline",
-                                 help="A date alone (2026-12-01) means the end of that day, 23:59.")
+                                 help="A date alone (2026-12-01) means the end of that day.")
         if st.button("Set challenge", key="challenge_set", disabled=None in (params, epochs)):
             draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, params, epochs, float(seconds),
                                              deadline.strip() or None)

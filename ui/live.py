@@ -78,8 +78,8 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
                     st.toast(escape(f"Asked {run.server} to stop run {run.id}: it stops within a few seconds."))
             except PermissionError as exc:
                 st.error(escape(exc))
-        if p.status == Status.RUNNING:
-            st.progress(p.fraction_done, text=p.line)
+        if p.status == Status.RUNNING:  # batch by batch here; a run on another server, by epochs
+            st.progress(p.fraction_done, text=p.line if view.live else f"{p.epoch} of {p.epochs} epochs done")
         if p.error:
             st.error(escape(p.error))
         elif p.status in (Status.DIVERGED, Status.INTERRUPTED) and p.message:
