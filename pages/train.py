@@ -80,6 +80,7 @@ state.followed(ids)
 watch_id = st.selectbox("Run", ids, key="train_watch",
                         format_func=lambda i: f"run {i}: {runs[i].network} ({runs[i].owner})"
                         if i in runs else f"run {i}")
+state.remember_choice("train_watch", watch_id)
 live.watch(manager, watch_id, me)
 
 st.divider()

@@ -350,6 +350,29 @@ def test_results_lists_the_runs(page):
     shoot(page, "7-results")
 
 
+
+def test_a_chosen_run_stays_chosen_when_its_label_changes(page):
+    """The browser sends back the label a select box showed; renaming oneself changes the
+    label of the watched run (it names its owner). The lab keeps that run chosen, where
+    Streamlit alone would fall back to the first run in the list."""
+    needs("short", "continued")
+    go(page, "Train", "Train")
+    assert RUNS["short"] != RUNS["continued"]
+    older = min(RUNS["short"], RUNS["continued"])  # not the first in the list: the newest is
+    choose(page, "Run", re.compile(rf"^run {older}: "))
+    box = page.get_by_label("Your name", exact=True)
+    name = box.input_value()
+    box.fill(f"{name}x")
+    box.press("Enter")
+    settle(page)
+    expect(page.get_by_text(f"started by {name}x", exact=False).first).to_be_visible()  # renamed
+    # the same run stays chosen (the words in the box may stay the old ones until its list is opened)
+    expect(combo(page, "Run")).to_have_value(re.compile(rf"^run {older}: "))
+    box.fill(name)  # the name the later tests know
+    box.press("Enter")
+    settle(page)
+
+
 def canvas_ink(page) -> int:
     """How many light pixels the drawing canvas shows."""
     canvases = page.locator("[data-testid='stBidiComponentIsolated'] canvas")  # inside a shadow root

@@ -466,6 +466,34 @@ def test_many_runs_at_once_compares_one_dataset_and_leaves_uploads_out():
     at.selectbox(key="results_many_dataset").set_value("xor").run()
     assert any(c.startswith("Two or more tested runs trained here on one dataset") for c in values(at.caption))
 
+
+def _picker_after_a_stale_label():
+    """A run picker whose session value is a label the browser showed before (as Streamlit
+    hands it over when the label changed meanwhile: a run finished, its owner was renamed)."""
+    import streamlit as st
+
+    from lab.records import RunRecord
+    from ui import state, widgets
+
+    runs = [RunRecord(i, network="net", dataset="mnist", epochs_done=1, test_acc=0.5) for i in (3, 2, 1)]
+    if st.session_state.pop("stale", False):  # the browser sends back the words it showed before
+        st.session_state["pick"] = "run 2: net on mnist, 1 epoch, test accuracy 40.0%"
+    chosen = widgets.run_picker("Run", runs, key="pick")
+    st.text(f"chosen {chosen.id}")
+
+
+def test_a_chosen_run_stays_chosen_when_the_browser_sends_back_an_old_label():
+    """Streamlit would fall back to the first option (someone else's run); the lab keeps the
+    run chosen last, by its number, and says nothing about a deletion."""
+    at = AppTest.from_function(_picker_after_a_stale_label, default_timeout=60)
+    at.run()
+    at.selectbox(key="pick").set_value(2).run()
+    assert values(at.text) == ["chosen 2"], values(at.text)
+    at.session_state["stale"] = True
+    at.run()
+    assert not at.exception and values(at.text) == ["chosen 2"]
+    assert not at.info
+
 # ---- Draw ----------------------------------------------------------------------------------
 
 

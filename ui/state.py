@@ -133,9 +133,10 @@ def follow(run_id: int) -> None:
 
 def followed(choices: list[int]) -> None:
     """Settle which run the Train page's "Run" box shows: one just started, else the
-    one shown before, else the first of ``choices``."""
+    one shown before, else the first of ``choices``. Call `remember_choice` after drawing it."""
     if "watch_next" in st.session_state:
         st.session_state["train_watch"] = st.session_state.pop("watch_next")
+    hold_choice("train_watch", choices)
     if st.session_state.get("train_watch") not in choices:
         st.session_state["train_watch"] = choices[0]
 
@@ -164,6 +165,26 @@ def choose(key: str, value) -> None:
     """Set the widget keyed ``key`` to ``value`` before it is drawn again (a row picked in a
     table chooses the same run in a select box)."""
     st.session_state[key] = value
+
+
+def hold_choice(key: str, options: list) -> None:
+    """Before drawing the select box keyed ``key``: keep the option chosen last (see
+    `remember_choice`) when it is still offered. The browser sends back the label it showed,
+    and when that label changed meanwhile (a run finished, its owner was renamed) Streamlit
+    no longer finds it and would fall back to the first option: someone else's run."""
+    last = st.session_state.get(f"chosen:{key}")
+    if st.session_state.get(key) not in options and last in options:
+        st.session_state[key] = last
+
+
+def remember_choice(key: str, value) -> None:
+    """What the select box keyed ``key`` shows now, for `hold_choice` and `last_choice`."""
+    st.session_state[f"chosen:{key}"] = value
+
+
+def last_choice(key: str):
+    """The option the select box keyed ``key`` showed last (None before it was drawn)."""
+    return st.session_state.get(f"chosen:{key}")
 
 
 def choose_first(key: str, value) -> None:

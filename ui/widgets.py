@@ -78,9 +78,11 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
     deleted meanwhile (by a teacher, in another tab), it says so instead of switching
     silently; a run that only left this list (a filter, another choice) is not news."""
     by_id = {r.id: r for r in runs}
-    before = state.widget_value(key)
+    before = state.last_choice(key)
+    state.hold_choice(key, list(by_id))  # a label that changed (a run finished) keeps its run chosen
     chosen = st.selectbox(label, list(by_id), key=key, format_func=lambda i: describe(by_id[i]),
                           index=None if blank else 0, placeholder="Choose a run")
+    state.remember_choice(key, chosen)
     if before is not None and before not in by_id and before not in {r.id for r in resources.runs()}:
         now = f"run {chosen} is shown instead" if chosen is not None else "choose another"
         st.info(f"Run {before} was deleted meanwhile: {now}.")
