@@ -170,7 +170,7 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
     lines = base.mark_line(point=True).encode(
         detail="run:N",
         color=alt.condition(pick, alt.Color("shade:Q", title="accuracy", scale=alt.Scale(scheme="viridis"),
-                                            legend=alt.Legend(format="%")), alt.value("#dddddd")),
+                                            legend=alt.Legend(format=".1%")), alt.value("#dddddd")),
         tooltip=["run:N", "setting:N", alt.Tooltip("shown:N", title="value"),
                  alt.Tooltip("shade:Q", title="accuracy", format=".2%")],
     ).add_params(pick)

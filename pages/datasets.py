@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import state, widgets
+from ui.text import escape
 from lab import charts, data
 
 st.title("Datasets")
@@ -19,9 +20,11 @@ st.caption(info.about)
 try:
     ds = data.load(name)
 except data.DatasetError as exc:
-    st.error(str(exc))
+    st.error(escape(exc))  # paths hold underscores: plain text, not Markdown
     st.stop()
-st.caption(f"Loaded from {ds.source}.")
+held = len(ds.x_train) + len(ds.x_test)
+part = "" if name == "xor" or len(ds.x_train) == info.n_train else f" This copy holds {held:,} of them."
+st.caption(escape(f"Loaded from {ds.source}.{part}"))
 
 sample = ds.x_train[:1000]
 scaled = ds.scaled(sample)

@@ -48,7 +48,8 @@ def test_datasets_page_shows_samples_and_one_hot():
     at = start_app()  # the default page
     assert at.title[0].value == "Datasets"
     assert at.selectbox(key="ds_name").value == "mnist"
-    assert any("IDX files in" in c for c in values(at.caption)), values(at.caption)
+    assert any("IDX files in" in c and c.endswith("This copy holds 10,000 of them.") for c in values(at.caption)), \
+        values(at.caption)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Training set"] == "8000 x 28 x 28"
     assert metrics["Test set"] == "2000 x 28 x 28"
@@ -280,6 +281,17 @@ def test_a_fraction_where_a_whole_number_belongs_is_said_not_cut(box, typed):
     assert any(e.endswith(f": {typed} is not a whole number. Type one without a fraction, such as {round(typed)}.")
                for e in values(at.error)), values(at.error)
     assert at.button(key="train_start").disabled
+
+
+def test_a_number_too_long_for_the_browser_to_keep_is_refused():
+    """Past 15 digits a browser's number box keeps only some of them (1234567890123456789 shows
+    as 1234567890123456800): refused with the most the box takes, never silently changed."""
+    at = page("train")
+    at.number_input(key=f"train_limit_{version(at)}").set_value(1e20).run()
+    assert "Use only the first N training images (0 = all): 1e+20 is far too large for this box. Use at most " \
+           "1,000,000,000,000,000." in values(at.error), values(at.error)
+    assert at.button(key="train_start").disabled
+
 
 def test_batch_larger_than_the_data():
     seed_run()

@@ -89,6 +89,9 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
     return None if chosen is None else by_id[chosen]
 
 
+WHOLE_MOST = 10**15  # the largest number a whole-number box takes (a browser keeps 15 digits exactly)
+
+
 def whole(label: str, value: int, step: int, key: str, where=None, help: str | None = None) -> int | None:
     """A number box for a whole number (in ``where``, default the page); a number with a
     fraction gets a message under it, and None is returned. (Streamlit's box for integers
@@ -98,6 +101,9 @@ def whole(label: str, value: int, step: int, key: str, where=None, help: str | N
     if number is None or not float(number).is_integer():
         where.error(f"{label}: {number} is not a whole number. Type one without a fraction, such as "
                     f"{max(round(number or 0), 1)}.")
+        return None
+    if abs(number) > WHOLE_MOST:  # past 2**53 a browser's number box keeps only some of the digits typed
+        where.error(f"{label}: {number:.4g} is far too large for this box. Use at most {WHOLE_MOST:,}.")
         return None
     return int(number)
 
