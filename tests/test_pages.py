@@ -362,14 +362,20 @@ def test_train_a_tiny_run_then_see_it_in_results():
     assert at.selectbox(key="draw_model").value == run.id
 
 
+def train_page_for_long_runs():
+    """The Train page set for long runs (1,000 epochs, batches of 16) that the test stops, and
+    the job manager behind it."""
+    at = page("train")
+    v = version(at)
+    at.number_input(key=f"train_epochs_{v}").set_value(1000)
+    at.number_input(key=f"train_batch_{v}").set_value(16).run()
+    return at, page_manager()
+
+
 def test_full_queue_is_refused(monkeypatch):
     monkeypatch.setenv("LAB_QUEUE_SIZE", "0")
     monkeypatch.setenv("LAB_MAX_JOBS", "1")
-    at = page("train")
-    v = version(at)
-    at.number_input(key=f"train_epochs_{v}").set_value(1000)  # long: stopped below
-    at.number_input(key=f"train_batch_{v}").set_value(16).run()
-    manager = page_manager()
+    at, manager = train_page_for_long_runs()
     try:
         at.button(key="train_start").click().run()
         assert not at.exception and not at.error
@@ -395,15 +401,10 @@ def test_full_queue_is_refused(monkeypatch):
             manager.wait(job.id, timeout=60)
 
 
-
 def test_the_sidebar_names_every_run_training_and_counts_only_the_waiting_ones(monkeypatch):
     """Two places to train (LAB_MAX_JOBS=2), three runs started: two train, one waits."""
     monkeypatch.setenv("LAB_MAX_JOBS", "2")
-    at = page("train")
-    v = version(at)
-    at.number_input(key=f"train_epochs_{v}").set_value(1000)  # long: stopped below
-    at.number_input(key=f"train_batch_{v}").set_value(16).run()
-    manager = page_manager()
+    at, manager = train_page_for_long_runs()
     try:
         for _ in range(3):
             at.button(key="train_start").click().run()
