@@ -15,6 +15,7 @@ from lab.data import DATASETS
 from lab.layers import KINDS
 from lab.settings import settings
 from lab.spec import LOSSES, OPTIMIZERS, ModelSpec, TrainSpec, unknown
+from lab.words import plural
 
 MAX_ACTIVATION_BYTES = 2 * 1024**3  # float32 outputs of one batch, all layers together
 MAX_SEED = 2**32 - 1  # what the random generators accept
@@ -112,9 +113,11 @@ def validate(model: ModelSpec, train: TrainSpec, n_train: int | None = None) -> 
     return problems
 
 
-def cautions(model: ModelSpec, train: TrainSpec) -> list[str]:
-    """What will let this network train but learn badly, in plain words (it can still start):
-    a classification loss on outputs that are not probabilities.
+def cautions(model: ModelSpec, train: TrainSpec, n_train: int | None = None) -> list[str]:
+    """What will let this run start but not do what its settings seem to say, in plain words:
+    a classification loss on outputs that are not probabilities, an early-stopping patience that
+    can never stop the run, and (given ``n_train``, the training images available) a training
+    image limit above what the dataset holds.
 
     Example:
         >>> from lab.spec import LayerSpec
@@ -122,6 +125,20 @@ def cautions(model: ModelSpec, train: TrainSpec) -> list[str]:
         >>> cautions(net, TrainSpec(loss="categorical_crossentropy"))[0][:60]
         'The last layer ends with relu, but the loss categorical_cros'
     """
+    found = loss_cautions(model, train)
+    if 0 < train.early_stopping and train.epochs <= train.early_stopping + 1:
+        found.append(f"Early stopping waits {plural(train.early_stopping, 'epoch')} without a better "
+                     f"validation accuracy before it stops, so in a run of {plural(train.epochs, 'epoch')} "
+                     "it can never stop early: train for more epochs, or use a smaller patience.")
+    if n_train is not None and train.train_limit > n_train:
+        found.append(f"Only the first {train.train_limit:,} training images were asked for, but the "
+                     f"dataset holds {n_train:,}: all {n_train:,} will be used.")
+    return found
+
+
+def loss_cautions(model: ModelSpec, train: TrainSpec) -> list[str]:
+    """A classification loss on outputs that are not probabilities (the network can train, but
+    learns badly), in plain words; the Architecture page's part of ``cautions``."""
     last = next((layer for layer in reversed(model.layers) if layer.kind != "Dropout"), None)
     if last is None:
         return []

@@ -72,7 +72,7 @@ st.dataframe(pd.DataFrame([{"#": r.index, "layer": r.layer, "output shape": str(
              column_config={"parameters": st.column_config.NumberColumn(format="localized")})
 problems = summary.validate(model, train)
 st.metric("Total parameters", "-" if problems else f"{summary.total_params(table):,}")
-widgets.show_problems(problems, summary.cautions(model, train))
+widgets.show_problems(problems, summary.loss_cautions(model, train))
 
 with st.expander("The same network in Keras code"):
     if not problems:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lab import answers, data
+from lab.words import plural
 from ui import evaluate as views
 from ui import resources, state, upload, widgets
 from ui.text import escape
@@ -27,7 +28,7 @@ state.chosen_next("eval_run")
 run = widgets.run_picker("Run", usable, key="eval_run")
 left_out = len(runs) - len(usable)
 if left_out:
-    st.caption(f"{widgets.plural(left_out, 'run')} not listed: without a saved model (failed, or stopped before "
+    st.caption(f"{plural(left_out, 'run')} not listed: without a saved model (failed, or stopped before "
                "its first save) or trained on the XOR table, which has no images.")
 try:
     with st.spinner(f"Reading all test images with run {run.id} (once: the answers are kept with the run)..."):

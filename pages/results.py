@@ -5,6 +5,7 @@ import streamlit as st
 
 from lab import charts, results
 from lab.data import DATASETS
+from lab.words import plural
 from ui import resources, run_panel, state, trials, widgets
 
 st.title("Results")
@@ -20,7 +21,7 @@ if not runs:
 
 shown = results.filter_runs(runs, tags, widgets.result_filters(runs, tags, store.sweeps()))
 table = results.table(shown, store.best_epochs(), tags)
-st.caption(f"{widgets.plural(len(shown), 'run')} shown of {len(runs)}. Click a column header to sort.")
+st.caption(f"{plural(len(shown), 'run')} shown of {len(runs)}. Click a column header to sort.")
 widgets.run_table(table, key="results_grid")
 st.download_button("Download as CSV", results.csv(table), "runs.csv", "text/csv", key="results_csv")
 

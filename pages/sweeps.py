@@ -9,6 +9,7 @@ from lab.jobs import JobRejected
 from lab.records import Status
 from lab.settings import settings
 from lab.spec import to_json
+from lab.words import plural
 from ui import resources, state, sweep_form, widgets
 from ui.text import escape
 
@@ -20,7 +21,7 @@ st.write("One run says little: was the learning rate good, or the seed lucky? A 
 manager, me = resources.manager(), state.me()
 model, train = state.current()
 st.text(f"Network: {model.name}    {model.architecture() or 'no layers'}    ({train.dataset}, "
-        f"{train.optimizer}, learning rate {train.learning_rate:g}, {widgets.plural(train.epochs, 'epoch')})")
+        f"{train.optimizer}, learning rate {train.learning_rate:g}, {plural(train.epochs, 'epoch')})")
 axes = sweep_form.axes(model)
 seeds = sweep_form.seeds(train.seed)
 if axes and seeds and st.button("Start sweep", type="primary", key="sweep_start"):
@@ -30,7 +31,7 @@ if axes and seeds and st.button("Start sweep", type="primary", key="sweep_start"
                  "axes_json": sweeps.axes_json(axes), "seeds_json": json.dumps(seeds)}
         jobs = manager.submit_sweep(points, about, me.name, me.id)
         state.keep("sweep_shown", manager.store.run(jobs[0].id).sweep_id)
-        st.toast(f"Sweep queued: {widgets.plural(len(jobs), 'run')}.")
+        st.toast(f"Sweep queued: {plural(len(jobs), 'run')}.")
     except (sweeps.SweepError, JobRejected) as exc:
         st.error(escape(exc))
 
@@ -44,7 +45,7 @@ if state.scratch("sweep_shown") in recorded:
     state.choose("sweep_pick", state.scratch("sweep_shown"))
     state.keep("sweep_shown", None)
 sweep = recorded[st.selectbox("Sweep", list(recorded), key="sweep_pick", format_func=lambda i: (
-    f"sweep {i}: {recorded[i].network} ({recorded[i].owner}), {widgets.plural(recorded[i].size, 'run')}"))]
+    f"sweep {i}: {recorded[i].network} ({recorded[i].owner}), {plural(recorded[i].size, 'run')}"))]
 swept = sweeps.read_axes(sweep.axes_json)
 
 

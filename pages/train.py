@@ -6,6 +6,7 @@ from lab import data, jobs, summary
 from lab.jobs.view import why_not_continued
 from lab.records import Status
 from lab.spec import TrainSpec
+from lab.words import plural
 from ui import live, resources, state, widgets
 from ui.text import escape
 
@@ -52,12 +53,13 @@ if not problems:
                          "keep_best": bool(keep_best), "cpu_only": bool(cpu_only)})
     state.set_train(train)
     try:
-        problems = summary.validate(model, train, n_train=len(data.load(dataset).x_train))
+        n_train = len(data.load(dataset).x_train)
+        problems = summary.validate(model, train, n_train=n_train)
     except data.DatasetError as exc:
         problems = [str(exc)]
     for problem in problems:
         st.error(escape(problem))
-    for caution in [] if problems else summary.cautions(model, train):
+    for caution in [] if problems else summary.cautions(model, train, n_train):
         st.warning(escape(caution))
 live.where_runs_train(manager)
 if manager.executor.problem:
@@ -92,7 +94,7 @@ if saved:
     c = st.columns([3, 1, 1])
     with c[0]:
         run = widgets.run_picker("Run to continue", saved, key="cont_run", describe=lambda r: (
-            f"run {r.id}: {r.network}, {widgets.plural(r.saved_epoch or 0, 'epoch')} saved"
+            f"run {r.id}: {r.network}, {plural(r.saved_epoch or 0, 'epoch')} saved"
             f"{' (training now)' if r.id in active else ''}"))
     more = widgets.whole("More epochs", 2, 1, "cont_more", c[1])
     c[2].write("")

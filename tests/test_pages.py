@@ -170,6 +170,21 @@ def test_an_ending_that_will_learn_badly_is_a_warning_on_architecture_and_train(
     assert any(w.startswith("The last layer ends with relu") for w in values(at.warning))
     assert not at.button(key="train_start").disabled  # a caution, not a refusal: trying it is a lesson too
 
+
+def test_settings_that_cannot_do_what_they_say_are_warnings_on_train_only():
+    at = page("train")
+    at.number_input(key=f"train_epochs_{version(at)}").set_value(3).run()
+    at.number_input(key=f"train_patience_{version(at)}").set_value(5).run()
+    at.number_input(key=f"train_limit_{version(at)}").set_value(1_000_000).run()
+    said = values(at.warning)
+    assert any(w.startswith("Early stopping waits 5 epochs without a better validation accuracy before it "
+                            "stops, so in a run of 3 epochs it can never stop early") for w in said), said
+    assert any(w.startswith("Only the first 1,000,000 training images were asked for, but the dataset holds ")
+               for w in said), said
+    assert not at.button(key="train_start").disabled
+    open_page(at, "pages/architecture.py")  # epochs and patience are not set there
+    assert not any("Early stopping" in w or "Only the first" in w for w in values(at.warning)), values(at.warning)
+
 BAD_SPECS = {
     "conv_after_flatten": (
         [LayerSpec("Flatten"), LayerSpec("Conv2D", filters=8), LayerSpec("Dense", units=10, activation="softmax")],

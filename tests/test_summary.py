@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lab.build import build_model
@@ -233,3 +234,34 @@ def test_the_usual_endings_draw_no_caution():
         assert cautions(preset.model, preset.train) == []
     mse = ModelSpec(layers=[LayerSpec("Flatten"), LayerSpec("Dense", units=10, activation="linear")])
     assert cautions(mse, TrainSpec(loss="mse")) == []
+
+
+@pytest.mark.parametrize("patience", [1, 2])
+def test_a_patience_that_can_never_stop_the_run_is_a_caution_and_keras_agrees(patience):
+    """Keras' EarlyStopping can end a run after ``patience + 1`` epochs at the earliest: the caution
+    appears exactly when the run is not longer than that. Checked against a real fit whose validation
+    accuracy never improves (learning rate 0)."""
+    import keras
+    x = np.random.default_rng(0).random((40, 2)).astype("float32")
+    y = (x[:, 0] > 0.5).astype("float32")
+    net = ModelSpec(layers=[LayerSpec("Dense", units=1, activation="sigmoid")])
+    for epochs in (patience + 1, patience + 2):
+        train = TrainSpec(dataset="xor", loss="binary_crossentropy", epochs=epochs, early_stopping=patience,
+                          validation_split=0.5)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="binary_crossentropy",
+                      metrics=["accuracy"])
+        history = model.fit(x, y, epochs=epochs, validation_split=0.5, verbose=0, callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience)])
+        stopped_early = len(history.history["loss"]) < epochs
+        warned = any("can never stop early" in c for c in cautions(net, train))
+        assert warned != stopped_early, (epochs, patience, cautions(net, train))
+
+
+def test_a_training_limit_above_the_dataset_is_a_caution_that_says_how_many_are_used():
+    net = load_presets()["workshop_16_16_10"].model
+    said = cautions(net, TrainSpec(dataset="mnist", train_limit=9000), n_train=8000)
+    assert said == ["Only the first 9,000 training images were asked for, but the dataset holds 8,000: "
+                    "all 8,000 will be used."]
+    for limit in (0, 8000, 100):
+        assert cautions(net, TrainSpec(dataset="mnist", train_limit=limit), n_train=8000) == []

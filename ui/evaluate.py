@@ -12,6 +12,7 @@ from lab import answers, data, evalcharts, evaluate, shift
 from lab.artifacts import ModelFiles
 from lab.answers import Predictions
 from lab.records import RunRecord
+from lab.words import plural
 from ui import state, upload, widgets
 from ui.text import escape
 
@@ -147,7 +148,7 @@ def shift_experiment(run: RunRecord, runs: list[RunRecord], models: ModelFiles, 
         return
     picked = [same[i] for i in chosen]
     try:
-        with st.spinner(f"Moving {count:,} test images up to {largest} pixels for {widgets.plural(len(picked), 'run')}..."):
+        with st.spinner(f"Moving {count:,} test images up to {largest} pixels for {plural(len(picked), 'run')}..."):
             frame = shift.curves(picked, models, direction, largest, count)
     except (shift.ShiftError, answers.EvaluateError, data.DatasetError) as exc:
         st.error(escape(exc))

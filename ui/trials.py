@@ -7,6 +7,7 @@ import streamlit as st
 
 from lab import inside_charts, trials, xor
 from lab.records import Person, RecordStore, StoreError
+from lab.words import plural
 from ui import resources, state, widgets
 from ui.text import escape
 
@@ -86,13 +87,13 @@ def show_study(store: RecordStore, study: int, key: str) -> None:
         return
     st.markdown("#### Open a try that failed")
     pick = st.selectbox("Failed try", range(len(failed)), key=f"{key}_failed_{study}", format_func=lambda i: (
-        f"{widgets.plural(failed[i][0], 'hidden unit')}, try {failed[i][1].index + 1}: outputs "
+        f"{plural(failed[i][0], 'hidden unit')}, try {failed[i][1].index + 1}: outputs "
         + ", ".join(f"{o:.2f}" for o in failed[i][1].outputs)))
     hidden, attempt = failed[pick]
     left, right = st.columns([3, 2])
     left.altair_chart(inside_charts.surface_chart(attempt.net), width="content")
     with right:
-        st.caption(f"Why it failed ({widgets.plural(hidden, 'hidden unit')}, final loss {attempt.loss:.4f}):")
+        st.caption(f"Why it failed ({plural(hidden, 'hidden unit')}, final loss {attempt.loss:.4f}):")
         for note in xor.diagnose(attempt.net):
             st.write(note)
 

@@ -13,6 +13,7 @@ from lab.data import DATASETS
 from lab.records import RunRecord, Status, Sweep
 from lab.results import Filters
 from lab.spec import LOSSES, OPTIMIZERS, SpecError, TrainSpec, parse_number
+from lab.words import plural
 from ui import resources, state
 from ui.text import escape
 
@@ -161,11 +162,6 @@ def run_table(table: pd.DataFrame, key: str, picks: str = "results_run") -> None
                      "duration (s)": st.column_config.NumberColumn(format="%.1f"),
                      "comment": st.column_config.TextColumn(width="medium"),  # a long one stays one cell wide
                  })
-
-
-def plural(n: int, word: str) -> str:
-    """``plural(1, "epoch")`` -> "1 epoch"; ``plural(3, "epoch")`` -> "3 epochs"."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def show_problems(problems: list[str], cautions: list[str] = ()) -> None:
