@@ -167,7 +167,7 @@ def parallel_chart(frame: pd.DataFrame, dims: list[str], log_dims: tuple[str, ..
     base = alt.Chart(long, title="each line is a run: click one to see its curves").encode(
         x=alt.X("setting:N", sort=dims, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("position:Q", axis=None))
-    lines = base.mark_line(point=True).encode(
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=70)).encode(  # points big enough to hover in class
         detail="run:N",
         color=alt.condition(pick, alt.Color("shade:Q", title="accuracy", scale=alt.Scale(scheme="viridis"),
                                             legend=alt.Legend(format=".1%")), alt.value("#dddddd")),

@@ -512,14 +512,7 @@ def test_a_sweep_the_leaderboard_a_challenge_and_a_reload(page, server):
 
     go(page, "Results", "Results")
     expect(page.get_by_text(re.compile(r"^The settings that differ between these runs: .*learning rate"))).to_be_visible()
-    try:
-        run = click_a_point(page, charts(page).last, r"\brun\s+(\d+)\b").group(1)
-    except AssertionError:  # drawn as SVG, its tooltips may not show to a scripted mouse: click a point's mark
-        charts(page).last.locator("g.mark-symbol path").first.click(force=True)
-        settle(page)
-        caption = page.get_by_text(re.compile(r"^Run \d+, epoch by epoch:$")).first
-        expect(caption).to_be_visible()
-        run = re.search(r"\d+", caption.inner_text()).group(0)
+    run = click_a_point(page, charts(page).last, r"\brun\s+(\d+)\b").group(1)
     expect(page.get_by_text(f"Run {run}, epoch by epoch:", exact=True)).to_be_visible()
     shoot(page, "11-results-many-runs")
 
@@ -714,23 +707,29 @@ def view(page, name: str) -> None:
 
 def click_a_point(page, chart, pattern: str) -> re.Match:
     """Hover over ``chart`` until a mark's tooltip matches ``pattern``, click that spot and
-    return the match (charts are drawn on a canvas: the tooltip says what is under the mouse)."""
+    return the match (the tooltip says what is under the mouse). A chart drawn as SVG is
+    hovered at the centre of each of its first marks (a point is a few pixels wide, easy
+    to miss); one drawn on a canvas over a grid of spots."""
     chart.scroll_into_view_if_needed()  # the mouse reaches only what is in the window
     settle(page)
     page.wait_for_timeout(1000)
     box = chart.bounding_box()
+    marks = chart.locator("g.mark-symbol path, g.mark-rect path")
+    centres = [(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+               for b in (marks.nth(i).bounding_box() for i in range(min(marks.count(), 40))) if b]
+    grid = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            for fy in (0.5, 0.3, 0.7, 0.15, 0.85, 0.4, 0.6, 0.2, 0.8, 0.1, 0.9)
+            for fx in [i / 40 for i in range(1, 40)]]
     tip = page.locator("#vg-tooltip-element")
-    for fy in (0.5, 0.3, 0.7, 0.15, 0.85, 0.4, 0.6, 0.2, 0.8, 0.1, 0.9):
-        for fx in [i / 40 for i in range(1, 40)]:
-            x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
-            page.mouse.move(x, y, steps=2)
-            page.wait_for_timeout(40)
-            if tip.count() and tip.is_visible():
-                found = re.search(pattern, " ".join(tip.inner_text().split()))
-                if found:
-                    page.mouse.click(x, y)
-                    settle(page)
-                    return found
+    for x, y in centres or grid:
+        page.mouse.move(x, y, steps=2)
+        page.wait_for_timeout(40)
+        if tip.count() and tip.is_visible():
+            found = re.search(pattern, " ".join(tip.inner_text().split()))
+            if found:
+                page.mouse.click(x, y)
+                settle(page)
+                return found
     raise AssertionError(f"no mark of the chart showed a tooltip matching {pattern!r}")
 
 
