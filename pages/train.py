@@ -90,6 +90,12 @@ st.subheader("Continue a run")
 st.caption("Train a recorded run for more epochs from its saved weights and optimizer state; "
            "the new epochs extend its history.")
 saved = [r for r in runs.values() if manager.models.has_model(r) and r.saved_epoch is not None]
+others = [r for r in saved if r.power != me.id and not me.teacher]  # continuing changes its owner's results
+saved = [r for r in saved if r not in others]
+if others:
+    st.caption(f"{plural(len(others), 'saved run')} of others not listed: only whoever started a run, or "
+               "a teacher, can continue it. To train someone's network yourself, press Run again under "
+               "the run on Results.")
 if saved:
     c = st.columns([3, 1, 1])
     with c[0]:
@@ -100,12 +106,12 @@ if saved:
     c[2].write("")
     if c[2].button("Continue", key="cont_go", disabled=more is None):
         try:
-            state.follow(manager.continue_run(run.id, more, owner=me.name, owner_id=me.id).id)
+            state.follow(manager.continue_run(run.id, more, owner=me.name, owner_id=me.id, teacher=me.teacher).id)
             st.rerun()
-        except jobs.JobRejected as exc:
+        except (jobs.JobRejected, PermissionError) as exc:
             st.error(escape(exc))
 else:
-    st.caption("No saved run to continue yet.")
+    st.caption("No saved run you may continue yet.")
 for run in [r for r in runs.values() if r.status == Status.INTERRUPTED and not manager.models.has_model(r)]:
     st.caption(why_not_continued(run, has_model=False))  # a run that vanished from the list says why
     if run.interrupted_while == Status.QUEUED and (run.power == me.id or me.teacher) and st.button(

@@ -122,6 +122,31 @@ def test_continue_extends_the_same_history_from_saved_weights_and_optimizer(mana
         manager.continue_run(job.id, 0, owner="ada")
 
 
+
+def test_a_continue_stopped_within_its_first_new_epoch_keeps_the_saved_models_test_accuracy(manager):
+    """Nothing new is saved when no new epoch ended, so the run's test accuracy must stay the
+    one of the model file that Evaluate, Draw and the next Continue read."""
+    job = manager.submit(SMALL, settings(epochs=1, batch_size=16, train_limit=4000), owner="ada")
+    assert manager.wait(job.id, 120).status == "finished"
+    before = manager.store.run(job.id)
+    manager.continue_run(job.id, 50, owner="ada")
+    wait_until(lambda: manager.snapshot(job.id).status == "running" and manager.snapshot(job.id).batch >= 3)
+    manager.stop(job.id, who="ada")
+    assert manager.wait(job.id, 60).status == "stopped"
+    after = manager.store.run(job.id)
+    assert (after.epochs_done, after.saved_epoch) == (1, 1)
+    assert after.test_acc == pytest.approx(before.test_acc, abs=1e-6)
+    assert after.test_loss == pytest.approx(before.test_loss, rel=1e-5)
+
+
+def test_a_run_with_the_largest_seed_can_be_continued(local_manager):
+    from lab.summary import MAX_SEED
+    job = local_manager.submit(SMALL, settings(epochs=1, seed=MAX_SEED), owner="ada")
+    assert local_manager.wait(job.id, 120).status == "finished"
+    local_manager.continue_run(job.id, 1, owner="ada")
+    p = local_manager.wait(job.id, 120)
+    assert (p.status, p.error) == ("finished", None) and local_manager.store.run(job.id).epochs_done == 2
+
 def _trained(manager, train):
     job = manager.submit(SMALL, train, owner="ada")
     p = manager.wait(job.id, 120)
@@ -268,11 +293,29 @@ def test_finished_jobs_leave_no_traced_graphs_behind(local_manager):
     assert reclaim.custom_gradient_keys() - before == set()
 
 
-def test_continue_by_someone_else_keeps_the_author_and_records_who_continued(manager):
+def test_only_the_author_or_a_teacher_may_continue_a_run(manager):
+    """A Continue replaces the run's test accuracy and model: a classmate must not change
+    someone's results (Run again trains a copy of their own)."""
+    job = manager.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p-ada")
+    manager.wait(job.id, 120)
+    before = manager.store.run(job.id)
+    with pytest.raises(PermissionError) as refusal:
+        manager.continue_run(job.id, 1, owner="bob", owner_id="p-bob")
+    assert str(refusal.value).startswith(f"Only ada, who started run {job.id}, or a teacher can continue it")
+    with pytest.raises(PermissionError):  # typing the author's name gives no power
+        manager.continue_run(job.id, 1, owner="ada", owner_id="p-imposter")
+    assert manager.store.run(job.id) == before and manager.active() == []
+    assert manager.wait(manager.continue_run(job.id, 1, owner="ada", owner_id="p-ada").id, 120).status == "finished"
+    assert manager.wait(manager.continue_run(job.id, 1, owner="tess", owner_id="p-tess", teacher=True).id,
+                        120).status == "finished"
+    assert manager.store.run(job.id).epochs_done == 3
+
+
+def test_continue_by_a_teacher_keeps_the_author_and_records_who_continued(manager):
     job = manager.submit(SMALL, settings(epochs=1), owner="ada")
     manager.wait(job.id, 120)
     assert manager.view(job.id).continuer is None
-    manager.continue_run(job.id, 100, owner="bob")
+    manager.continue_run(job.id, 100, owner="bob", teacher=True)
     assert manager.view(job.id).continuer == "bob"  # while it waits or loads too, before the record says so
     wait_until(lambda: manager.view(job.id).progress.status == "running")
     view = manager.view(job.id)
@@ -451,10 +494,10 @@ def test_a_continued_run_may_be_stopped_by_its_owner_or_whoever_continued_it_fro
     first = a.submit(SMALL, settings(epochs=1), owner="ada", owner_id="p-ada")
     assert a.wait(first.id, 120).status == "finished"
     b = server("lab-b")
-    # bob continues on b and stops it from a; then carol continues on b, bob (no longer) is
+    # bob (a teacher) continues on b and stops it from a; then carol continues on b, bob (no longer) is
     # refused, and ada, the author, stops it on b itself
     for name, outsider, stopper, here in (("bob", "carol", "p-bob", a), ("carol", "bob", "p-ada", b)):
-        job = b.continue_run(first.id, 100, owner=name, owner_id=f"p-{name}")
+        job = b.continue_run(first.id, 100, owner=name, owner_id=f"p-{name}", teacher=True)
         wait_until(lambda: (a.store.run(first.id).status, a.store.run(first.id).continued_by_id)
                    == ("running", f"p-{name}"), what=f"{name}'s continue trains on b")
         for server_ in (a, b):

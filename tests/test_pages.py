@@ -125,11 +125,7 @@ def test_architecture_page_shows_layers_and_parameters():
 
 def same_browser(key: str) -> AppTest:
     """The app opened by the browser whose cookie holds ``key`` (a reload, or another tab)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["scratch:browser_key"] = key
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return start_app(key)
 
 
 def test_the_network_being_edited_survives_a_reload_and_reaches_another_tab():
@@ -365,6 +361,10 @@ def test_train_a_tiny_run_then_see_it_in_results():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"] == f"{run.test_acc:.2%}"
     assert at.selectbox(key="cont_run").value == run.id  # it can be continued
+    other = open_page(same_browser("k-bob"), "pages/train.py")  # by its author only (or a teacher)
+    assert [s.key for s in other.selectbox if s.key == "cont_run"] == []
+    assert "1 saved run of others not listed: only whoever started a run, or a teacher, can continue it. To " \
+           "train someone's network yourself, press Run again under the run on Results." in values(other.caption)
 
     open_page(at, "pages/results.py")
     table = at.dataframe[0].value

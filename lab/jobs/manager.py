@@ -162,18 +162,25 @@ class JobManager:
             self.store.delete_run(run_id)
             self._jobs.pop(run_id, None)
 
-    def continue_run(self, run_id: int, more_epochs: int, owner: str, owner_id: str | None = None) -> Job:
+    def continue_run(self, run_id: int, more_epochs: int, owner: str, owner_id: str | None = None,
+                     teacher: bool = False) -> Job:
         """Train a recorded run for ``more_epochs`` more, from its saved weights and
-        optimizer state; the new epochs extend the same history. The run keeps its
-        owner; ``owner`` is recorded as who continued it.
+        optimizer state; the new epochs extend the same history (and replace its test
+        accuracy and model). Only its owner or a teacher may. The run keeps its owner;
+        ``owner`` is recorded as who continued it.
 
         Raises:
             JobRejected: the run is active, has no saved model, or ``more_epochs`` < 1.
+            PermissionError: ``owner_id`` (or ``owner``) did not start it and is not a teacher.
         """
         self._can_train()
         run = self._run(run_id)
         if run is None:
             raise JobRejected(f"There is no run {run_id}.")
+        if not teacher and (owner_id or owner) != run.power:
+            raise PermissionError(f"Only {run.owner}, who started run {run_id}, or a teacher can continue it "
+                                  "(it would change their results): to train this network yourself, press "
+                                  "Run again under the run on Results.")
         if not isinstance(more_epochs, int) or more_epochs < 1:
             raise JobRejected("Continue for at least 1 more epoch.")
         path = self.models.locate(run)

@@ -63,7 +63,8 @@ class Trainer:
         t0 = time.perf_counter()
         sink.begin(device_name(train.cpu_only, self.cores))
         sink.phase("Loading data")
-        keras.utils.set_random_seed(train.seed + job.initial_epoch)  # in this thread: Keras seeds per thread
+        # in this thread (Keras seeds per thread); a continue draws new batches, within numpy's range
+        keras.utils.set_random_seed((train.seed + job.initial_epoch) % 2**32)
         ds = self.load(train.dataset)
         problems = validate(job.model, train, n_train=len(ds.x_train))
         if problems:
@@ -71,6 +72,7 @@ class Trainer:
         arr = prepare.arrays(ds, job.model, train)
         net = self._model(ds.input_shape)
         sink.model_ready()
+        saved_weights = net.get_weights() if job.resumes else None  # what the model file holds
         hooks = JobCallbacks(job, sink, len(arr.x_fit), self._save)
         sink.phase("Training")
         validation = (arr.x_val, arr.y_val) if arr.x_val is not None else None
@@ -86,6 +88,8 @@ class Trainer:
         if not nan.diverged and (done > job.initial_epoch or not job.resumes):
             self._save(net, done)  # a diverged model (NaN weights) is not kept
             saved = bool(self.saver.ok)
+        elif saved_weights is not None and not nan.diverged:  # stopped within its first new epoch:
+            net.set_weights(saved_weights)  # test what the file holds, not weights kept nowhere
         seconds = job.previous_seconds + time.perf_counter() - t0
         if nan.diverged:
             outcome = Outcome(Status.DIVERGED, advice.NAN_ADVICE, seconds=seconds)
