@@ -73,8 +73,14 @@ def fits(model, dataset: str) -> None:
     """
     info = data.DATASETS[dataset]
     need = int(np.prod(info.input_shape))
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise UploadError(f"This model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; the lab "
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError) as exc:  # a Sequential saved before it knew its input
+        raise UploadError(f"This model was saved before it was built, so it has no input shape ({exc}). Start "
+                          f"it with keras.Input({_shape(info.input_shape)}), or train it once, and save it "
+                          "again.") from exc
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise UploadError(f"This model has {len(inputs)} inputs and {len(outputs)} outputs; the lab "
                           "reads models with one image in and one row of class scores out.")
     shape = tuple(model.input_shape[1:])
     if None in shape or int(np.prod(shape)) != need:

@@ -107,6 +107,8 @@ def test_a_model_whose_layer_this_lab_does_not_know_is_refused():
     (lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="relu"), keras.layers.Dense(1)]),
      "This model takes inputs of shape (2,), but MNIST handwritten digits images are (28, 28, 1)"),
     (lambda: two_inputs(), "This model has 2 inputs and 1 outputs"),
+    (lambda: keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)]),  # never built
+     "This model was saved before it was built, so it has no input shape"),
 ])
 def test_shapes_are_checked_against_the_dataset(model, message):
     with pytest.raises(upload.UploadError) as refused:
