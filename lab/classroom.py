@@ -37,6 +37,16 @@ class ChallengeDraft:
     deadline: str | None = None  # "YYYY-MM-DD HH:MM" (local time), or None
 
 
+def percent(share: float) -> str:
+    """A challenge's accuracy as the teacher typed it: as many digits as it has, never rounded
+    to a neighbour (99.5% stays 99.5%, not 100%).
+
+    Example:
+        >>> percent(0.995), percent(0.95), percent(0.003), percent(1.004)
+        ('99.5%', '95%', '0.3%', '100.4%')
+    """
+    return f"{round(share * 100, 6):g}%"
+
 def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
     """The draft as the fields a store records, or `ChallengeError` saying what is wrong.
 
@@ -52,7 +62,7 @@ def check(draft: ChallengeDraft, now: dt.datetime | None = None) -> dict:
     if draft.dataset not in DATASETS:
         raise ChallengeError(unknown("dataset", draft.dataset, DATASETS))
     if not 0 < draft.min_accuracy <= 1:
-        raise ChallengeError(f"The minimum test accuracy is {draft.min_accuracy:.0%}: use more than 0% "
+        raise ChallengeError(f"The minimum test accuracy is {percent(draft.min_accuracy)}: use more than 0% "
                              "and at most 100%.")
     limits = {"parameters": draft.max_params, "epochs": draft.max_epochs, "training seconds": draft.max_seconds}
     for name, value in limits.items():

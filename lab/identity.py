@@ -55,9 +55,26 @@ def check_name(name: str) -> str:
         raise IdentityError("Type a name: it shows who started which run.")
     if len(name) > MAX_NAME:
         raise IdentityError(f"That name has {len(name):,} characters: use at most {MAX_NAME}.")
-    if any(unicodedata.category(c).startswith("C") for c in name):
+    if any(unicodedata.category(c).startswith("C") and not _joins(name, i) for i, c in enumerate(name)):
         raise IdentityError("That name holds invisible control characters: type it again.")
     return name
+
+
+JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: Persian and other scripts, emoji sequences need them
+
+
+def _joins(name: str, i: int) -> bool:
+    """Whether ``name[i]`` is a zero-width (non-)joiner between two visible characters outside
+    ASCII, where a script or an emoji needs it (between Latin letters it would only make a name
+    look like another one).
+
+    Example:
+        >>> _joins("\u0645\u06cc\u200c\u062e", 2), _joins("ad\u200ca", 2), _joins("\u200d\U0001F52C", 0)
+        (True, False, False)
+    """
+    around = name[i - 1:i + 2] if i > 0 else ""
+    return (name[i] in JOINERS and len(around) == 3
+            and all(not c.isascii() and not c.isspace() and c not in JOINERS for c in (around[0], around[2])))
 
 
 def teacher_mark(teacher_key: str) -> str:

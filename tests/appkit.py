@@ -28,9 +28,12 @@ WORKSHOP = "workshop_16_16_10"
 WORKSHOP_PARAMS = 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10  # 13,002
 
 
-def start_app() -> AppTest:
-    """The whole app, first run done (the Datasets page is the default)."""
+def start_app(browser_key: str | None = None) -> AppTest:
+    """The whole app, first run done (the Datasets page is the default); opened by the
+    browser whose cookie holds ``browser_key`` (a reload, or another tab), or a new one."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if browser_key:
+        at.session_state["scratch:browser_key"] = browser_key
     at.run()
     assert not at.exception, at.exception
     return at

@@ -72,6 +72,7 @@ def test_every_limit_counts(changes, meets_it):
     (ChallengeDraft("t", "cifar", 0.9, max_params=1), "Unknown dataset 'cifar'"),
     (ChallengeDraft("t", "mnist", -0.5, max_params=1), "The minimum test accuracy is -50%"),
     (ChallengeDraft("t", "mnist", 1.5, max_params=1), "at most 100%"),
+    (ChallengeDraft("t", "mnist", 1.004, max_params=1), r"^The minimum test accuracy is 100\.4%: use more than 0%"),
     (ChallengeDraft("t", "mnist", 0.9), "Set at least one limit"),
     (ChallengeDraft("t", "mnist", 0.9, max_epochs=-3), "The limit on epochs is -3: use a number above 0, or 0 for no limit."),
     (ChallengeDraft("t", "mnist", 0.9, max_params=0, max_epochs=0, max_seconds=0.0), "Set at least one limit"),

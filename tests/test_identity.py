@@ -36,10 +36,18 @@ def test_names_are_unique_ignoring_case_and_spaces(store):
 @pytest.mark.parametrize("name, words", [
     ("", "Type a name"), ("   ", "Type a name"), ("x" * 10_000, "10,000 characters: use at most 40"),
     ("ada\x00", "control characters"),
+    ("ad\u200ca", "control characters"),  # a joiner inside a Latin name only makes it look like "ada"
+    ("\u200dada", "control characters"), ("ada\u202e", "control characters"),  # a right-to-left override
 ])
 def test_unusable_names_are_refused(store, name, words):
     with pytest.raises(identity.IdentityError, match=words):
         identity.rename(store, identity.sign_in(store, "k"), name)
+
+
+@pytest.mark.parametrize("name", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian, with its joiner
+                                  "Ana \U0001F469\u200d\U0001F52C"])  # a scientist: woman + joiner + microscope
+def test_names_that_need_a_zero_width_joiner_are_kept(store, name):
+    assert identity.rename(store, identity.sign_in(store, "k"), name).name == name
 
 
 def test_html_in_a_name_is_kept_as_text(store):

@@ -43,7 +43,7 @@ def listing(challenges: list[Challenge], teacher: bool) -> None:
                   f"by {c.deadline[:16]}" if c.deadline else ""]
         words = ", ".join(x for x in limits if x)
         left, right = st.columns([5, 1])
-        left.text(f"{'(closed) ' if c.closed else ''}{c.title}: {c.min_accuracy:.0%} test accuracy on "
+        left.text(f"{'(closed) ' if c.closed else ''}{c.title}: {classroom.percent(c.min_accuracy)} test accuracy on "
                   f"{DATASETS[c.dataset].title}, {words}.")
         if teacher and right.button("Reopen" if c.closed else "Close", key=f"challenge_close_{c.id}"):
             resources.store().close_challenge(c.id, not c.closed)

@@ -21,7 +21,8 @@ YEAR_S = 365 * 24 * 3600
 
 
 def current() -> Person:
-    """This browser's person, signed in from its cookie (or new, with a new cookie)."""
+    """This browser's person, signed in from its cookie (or new, with a new cookie), as the
+    records say now."""
     key = _cookie()
     if not key:  # a new browser: a key for this session, sent until the browser sends it back
         key = state.scratch("browser_key") or identity.new_key()
@@ -29,10 +30,12 @@ def current() -> Person:
         # A one-pixel frame of this origin sets the cookie (Streamlit only reads cookies).
         st.iframe(f"<body><script>document.cookie = '{COOKIE}={key}; path=/; max-age={YEAR_S}; "
                   "SameSite=Strict';</script></body>", height=1)  # a fixed height: nothing to measure
-    person = state.person()
-    if person is None:
-        person = identity.sign_in(resources.store(), key, settings().teacher_key)
-        state.set_person(person)
+    # Read again on every run: another tab of this browser may have renamed them, or left teacher
+    # mode, and runs started here must not go out under a name that is free for others to take.
+    before, person = state.person(), identity.sign_in(resources.store(), key, settings().teacher_key)
+    if before is not None and before.name != person.name and state.widget_value(state.OWNER_KEY) == before.name:
+        state.choose(state.OWNER_KEY, person.name)  # the name box shows the name in use
+    state.set_person(person)
     return person
 
 
