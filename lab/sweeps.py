@@ -176,8 +176,9 @@ def read_axes(text: str) -> list[Axis]:
 
 def outcome(runs: list[RunRecord], axes: list[Axis]) -> pd.DataFrame:
     """Test accuracy of a sweep's runs at each point: one row per combination of values,
-    with the mean, the spread (standard deviation) and the number of finished seeds, and
-    how many runs there are in all.
+    with the mean, the spread (standard deviation) and the number of seeds that finished,
+    and how many runs there are in all. A run stopped early is left out of the mean: it
+    did not train as the point says.
 
     Example:
         >>> runs = [RunRecord(1, status=Status.FINISHED, test_acc=0.8, sweep_values='{"learning rate": 0.1, "seed": 1}'),
@@ -193,7 +194,7 @@ def outcome(runs: list[RunRecord], axes: list[Axis]) -> pd.DataFrame:
         key = tuple(values.get(n) for n in names)
         points.setdefault(key, [0, []])
         points[key][0] += 1
-        if run.status in (Status.FINISHED, Status.STOPPED) and run.test_acc is not None:
+        if run.status == Status.FINISHED and run.test_acc is not None:
             points[key][1].append(run.test_acc)
     rows = []
     for key, (total, accs) in points.items():

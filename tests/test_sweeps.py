@@ -9,6 +9,7 @@ import pytest
 
 from lab import charts
 from lab.jobs import JobManager, JobRejected
+from lab.records import RunRecord, Status
 from lab.records.sqlite import SQLiteStore
 from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
 from lab.sweeps import Axis, SweepError, axes_json, layers_for, outcome, parse_values, plan, read_axes
@@ -101,3 +102,13 @@ def test_a_sweep_over_the_limit_or_with_a_bad_point_is_refused_whole(tmp_path):
     with pytest.raises(JobRejected, match="A sweep needs 1 to 50 runs"):
         manager.submit_sweep(points * 30, {}, owner="ada")
     assert manager.store.runs() == [] and manager.store.sweeps() == []
+
+
+def test_a_stopped_seed_is_left_out_of_its_points_mean_and_not_counted_as_finished():
+    def run(i, status, acc, lr):
+        return RunRecord(i, status=status, test_acc=acc, sweep_values=json.dumps({"learning rate": lr, "seed": i}))
+    runs = [run(1, Status.FINISHED, 0.97, 0.001), run(2, Status.STOPPED, 0.41, 0.001),  # stopped after 0 epochs
+            run(3, Status.FINISHED, 0.95, 0.01), run(4, Status.FINISHED, 0.95, 0.01), run(5, Status.RUNNING, None, 0.01)]
+    table = outcome(runs, [Axis("learning_rate", (0.001, 0.01))]).set_index("learning rate")
+    assert table.loc[0.001, ["mean accuracy", "spread", "finished", "runs"]].tolist() == [0.97, 0.0, 1, 2]
+    assert table.loc[0.01, ["mean accuracy", "finished", "runs"]].tolist() == [0.95, 2, 3]
