@@ -13,6 +13,7 @@ source of both.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import socket
 from dataclasses import dataclass
@@ -149,15 +150,23 @@ class Settings:
         return self.server_name or f"{socket.gethostname()}:{self.home}"
 
 
+SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+                "off": False}  # what an on/off setting may say
+
 def _parse(var: Variable, raw: str):
     default = var.default
     if isinstance(default, bool):
-        return raw.lower() not in ("0", "false", "no", "off")
+        if raw.lower() not in SWITCH_WORDS:  # a typo must not switch anything on or off unseen
+            raise SettingsError(f"{var.name} is '{raw}', but it must be 1 or 0 ({var.meaning}); for example "
+                                f"{var.name}={int(default)}.")
+        return SWITCH_WORDS[raw.lower()]
     if not isinstance(default, (int, float)):
         return raw
     kind = "whole number" if isinstance(default, int) else "number"
     try:
         value = int(raw) if isinstance(default, int) else float(raw)
+        if not math.isfinite(value):
+            raise ValueError(raw)
     except ValueError:
         raise SettingsError(f"{var.name} is '{raw}', but it must be a {kind} ({var.meaning}); "
                             f"for example {var.name}={default}.") from None

@@ -26,6 +26,8 @@ def test_values_are_read_and_converted():
     assert (s.home, s.datasets, s.offline) == (Path("/srv/lab"), Path("/data"), True)
     assert (s.max_jobs, s.queue_size, s.checkpoint_s, s.max_layers) == (3, 0, 2.5, 12)
     assert Settings.from_env({"LAB_OFFLINE": "0"}).offline is False
+    for word, on in (("yes", True), ("TRUE", True), ("On", True), ("no", False), ("false", False), ("OFF", False)):
+        assert Settings.from_env({"LAB_OFFLINE": word}).offline is on
 
 
 @pytest.mark.parametrize("env, words", [
@@ -34,6 +36,10 @@ def test_values_are_read_and_converted():
     ({"LAB_MAX_JOBS": "0"}, "LAB_MAX_JOBS is 0, but it must be at least 1"),
     ({"LAB_QUEUE_SIZE": "-1"}, "LAB_QUEUE_SIZE is -1, but it must be at least 0"),
     ({"LAB_CHECKPOINT_S": "soon"}, "LAB_CHECKPOINT_S is 'soon', but it must be a number"),
+    ({"LAB_CHECKPOINT_S": "nan"}, "LAB_CHECKPOINT_S is 'nan', but it must be a number"),  # would never save
+    ({"LAB_SERVER_SILENT_S": "inf"}, "LAB_SERVER_SILENT_S is 'inf', but it must be a number"),
+    ({"LAB_RAY_FALLBACK": "flase"}, "LAB_RAY_FALLBACK is 'flase', but it must be 1 or 0"),  # a typo: not "on"
+    ({"LAB_OFFLINE": "nope"}, "LAB_OFFLINE is 'nope', but it must be 1 or 0"),
 ])
 def test_bad_values_name_the_variable(env, words):
     with pytest.raises(SettingsError) as err:
