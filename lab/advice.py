@@ -35,13 +35,10 @@ def diagnose(history: Sequence[Epoch], n_classes: int = 0) -> str | None:
     blown = _blown_up(history, n_classes)
     if blown:
         return blown
-    vals = [row.val_loss for row in history[-3:]]
+    overfitting = _overfitting(history)
+    if overfitting:
+        return overfitting
     losses = [row.loss for row in history[-3:]]
-    if len(history) >= 3 and None not in vals:
-        if vals[0] < vals[1] < vals[2] and losses[0] > losses[1] > losses[2]:
-            return ("Overfitting: the network is memorising the training set. Validation loss has "
-                    "risen for two epochs while training loss keeps falling. Stop here, add "
-                    "Dropout, or use more data.")
     if len(history) >= 3 and (last.accuracy or 0.0) < 0.95:  # not a converged net
         change = abs(losses[0] - losses[-1]) / max(abs(losses[0]), 1e-12)
         if change < 0.01:
@@ -49,6 +46,23 @@ def diagnose(history: Sequence[Epoch], n_classes: int = 0) -> str | None:
                     "larger learning rate, another optimizer, or a bigger network.")
     return None
 
+
+def _overfitting(history: Sequence[Epoch]) -> str | None:
+    """Validation loss rising while training loss does not: for the last two epochs, or well
+    above its lowest (by a fifth, three or more epochs ago; a noisy rise need not be steady)."""
+    rows = [row for row in history if row.loss is not None and row.val_loss is not None]
+    if len(rows) < 3:
+        return None
+    best, last = min(rows, key=lambda row: row.val_loss), rows[-1]
+    vals, losses = [row.val_loss for row in rows[-3:]], [row.loss for row in rows[-3:]]
+    two_rises = vals[0] < vals[1] < vals[2] and losses[2] <= losses[0]
+    far_above = last.epoch - best.epoch >= 3 and last.val_loss > 1.2 * best.val_loss and last.loss <= best.loss
+    if best is last or not (two_rises or far_above):
+        return None
+    return (f"Overfitting: the network is memorising the training set. Validation loss has risen from its "
+            f"lowest, {best.val_loss:.3g} after epoch {best.epoch}, to {last.val_loss:.3g}, while training loss "
+            f"did not rise ({last.loss:.3g} now). Stop here (Keep the best epoch keeps epoch {best.epoch}'s "
+            "weights), add Dropout, or use more data.")
 
 def _blown_up(history: Sequence[Epoch], n_classes: int) -> str | None:
     """A run whose loss exploded without becoming NaN: at some epoch far above the loss of

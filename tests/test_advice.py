@@ -17,6 +17,19 @@ def test_overfitting():
     assert msg is not None and msg.startswith("Overfitting") and "Dropout" in msg
 
 
+def test_overfitting_while_training_loss_is_flat_or_validation_loss_rises_unsteadily():
+    """Seen in class: training loss flat at 0.38 while validation loss climbed from 0.56
+    (epoch 5) to 0.84; the flat-loss advice (raise the learning rate) was the wrong one."""
+    flat = _h(*[(0.45, 0.6), (0.42, 0.58), (0.40, 0.57), (0.39, 0.565), (0.385, 0.56)]
+              + [(0.38, 0.56 + 0.03 * k) for k in range(1, 11)])
+    msg = diagnose(flat)
+    assert msg.startswith("Overfitting: the network is memorising the training set. Validation loss has risen "
+                          "from its lowest, 0.56 after epoch 5, to 0.86, while training loss did not rise"), msg
+    noisy = _h((1.0, 0.8), (0.7, 0.5), (0.6, 0.55), (0.5, 0.7), (0.45, 0.62), (0.4, 0.65))  # up, down, up
+    assert diagnose(noisy).startswith("Overfitting") and "lowest, 0.5 after epoch 2, to 0.65" in diagnose(noisy)
+    assert diagnose(_h((1.0, 0.8), (0.7, 0.5), (0.6, 0.55), (0.5, 0.58), (0.45, 0.52))) is None  # within a fifth
+
+
 def test_validation_rising_while_training_also_rises_is_not_overfitting():
     assert diagnose(_h((0.5, 0.6), (0.6, 0.7), (0.7, 0.8))) is None
 
