@@ -99,13 +99,20 @@ def count_chart(labels, class_names) -> alt.Chart:
     ).properties(height=220)
 
 
+EPOCH_METRICS = {"val_accuracy": "validation accuracy", "accuracy": "training accuracy",
+                 "val_loss": "validation loss", "loss": "training loss"}  # a run's figures per epoch, in words
+
+
 def compare_chart(epochs: pd.DataFrame, metric: str = "val_accuracy") -> alt.Chart:
-    """One line per run: ``metric`` against epoch (columns run, epoch, ``metric``)."""
-    return alt.Chart(epochs, title=f"{metric} by epoch").mark_line(point=True).encode(
+    """One line per run: ``metric`` (one of `EPOCH_METRICS`) against epoch (columns run,
+    epoch, ``metric``), named in words: "accuracy" alone would read as the test accuracy
+    of the runs table."""
+    words = EPOCH_METRICS[metric]
+    return alt.Chart(epochs, title=f"{words} by epoch").mark_line(point=True).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{metric}:Q", title=words, scale=alt.Scale(zero=False)),
         color=alt.Color("run:N"),
-        tooltip=["run", "epoch", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        tooltip=["run", "epoch", alt.Tooltip(f"{metric}:Q", title=words, format=".4f")],
     ).properties(height=280)
 
 

@@ -37,6 +37,32 @@ class ChallengeDraft:
     deadline: str | None = None  # "YYYY-MM-DD HH:MM" (local time), or None
 
 
+def describe(challenge: Challenge) -> str:
+    """A challenge in words, as the Leaderboard lists it.
+
+    Example:
+        >>> describe(Challenge(1, "Small", "mnist", 0.995, max_params=20000, deadline="2026-12-04 16:00:00"))
+        'Small: 99.5% test accuracy on MNIST handwritten digits, at most 20,000 parameters, by 2026-12-04 16:00.'
+    """
+    c = challenge
+    limits = [f"at most {c.max_params:,} parameters" if c.max_params else "",
+              f"at most {c.max_epochs:,} epochs" if c.max_epochs else "",
+              f"at most {c.max_seconds:g} s of training" if c.max_seconds else "",
+              f"by {c.deadline[:16]}" if c.deadline else ""]
+    words = "".join(f", {x}" for x in limits if x)
+    return f"{'(closed) ' if c.closed else ''}{c.title}: {percent(c.min_accuracy)} test accuracy on " \
+           f"{DATASETS[c.dataset].title}{words}."
+
+def deadline_example(now: dt.datetime | None = None) -> str:
+    """A deadline a teacher could type, in the form `check` reads: tomorrow at 16:00 (an
+    example fixed in the code would soon lie in the past, and be refused).
+
+    Example:
+        >>> deadline_example(dt.datetime(2026, 12, 31, 9, 30))
+        '2027-01-01 16:00'
+    """
+    return ((now or dt.datetime.now()) + dt.timedelta(days=1)).strftime("%Y-%m-%d 16:00")
+
 def percent(share: float) -> str:
     """A challenge's accuracy as the teacher typed it: as many digits as it has, never rounded
     to a neighbour (99.5% stays 99.5%, not 100%).

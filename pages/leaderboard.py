@@ -28,7 +28,7 @@ def board():
     challenges = resources.store().challenges()
     table = classroom.leaderboard(resources.runs(), dataset, [c for c in challenges if not c.closed])
     if projector:
-        st.html(_big(table, dataset))
+        st.html(_big(table, dataset, [c for c in challenges if c.dataset == dataset and not c.closed]))
         return
     if table.empty:
         st.info(f"No finished run on {DATASETS[dataset].title} yet.")
@@ -44,16 +44,22 @@ def board():
         st.caption("No challenge on this dataset yet.")
 
 
-def _big(table, dataset: str) -> str:
-    """The leaderboard in large type for a projector; every name escaped as text."""
+def _big(table, dataset: str, challenges: list) -> str:
+    """The leaderboard in large type for a projector, with a tick for each open challenge
+    met and the challenges in words under it; every name escaped as text."""
+    columns = [classroom.challenge_column(c) for c in challenges]
     cells = "".join(
         f"<tr><td>{i}</td><td>{html.escape(str(r['person']))}</td><td>{r['test accuracy']:.2%}</td>"
-        f"<td>{int(r['parameters'] or 0):,}</td><td>{html.escape(str(r['network']))}</td></tr>"
+        + "".join(f"<td>{'✓' if r[col] else ''}</td>" for col in columns)
+        + f"<td>{int(r['parameters'] or 0):,}</td><td>{html.escape(str(r['network']))}</td></tr>"
         for i, r in enumerate(table.to_dict("records"), start=1))
+    heads = "".join(f"<th>challenge {c.id}</th>" for c in challenges)
+    said = "".join(f"<li>challenge {c.id}: {html.escape(classroom.describe(c))}</li>" for c in challenges)
     return (f"<div style='font-size:2.2rem;line-height:1.4'><h1>{html.escape(DATASETS[dataset].title)}</h1>"
             "<style>.lab-big td,.lab-big th{padding:0 1.2em 0 0;text-align:left}</style>"
-            "<table class='lab-big' style='width:100%'><tr><th>#</th><th>who</th><th>test accuracy</th><th>parameters</th>"
-            f"<th>network</th></tr>{cells}</table></div>")
+            "<table class='lab-big' style='width:100%'><tr><th>#</th><th>who</th><th>test accuracy</th>"
+            f"{heads}<th>parameters</th><th>network</th></tr>{cells}</table>"
+            f"{f'<ul style=font-size:1.6rem>{said}</ul>' if said else ''}</div>")
 
 
 board()

@@ -39,8 +39,8 @@ if picked:
     if epochs.empty:
         st.caption("These runs have no finished epochs.")
     else:
-        metric = st.radio("Metric", ["val_accuracy", "accuracy", "val_loss", "loss"], horizontal=True,
-                          key="results_metric")
+        metric = st.radio("Metric", list(charts.EPOCH_METRICS), horizontal=True, key="results_metric",
+                          format_func=charts.EPOCH_METRICS.get)
         st.altair_chart(charts.compare_chart(epochs.dropna(subset=[metric]), metric), width="stretch")
     st.dataframe(results.side_by_side(table, picked), width="stretch")
 

@@ -27,8 +27,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import lab.data
-from appkit import (ROOT, WORKSHOP, digit_png, install_model, layers_key, page, page_manager, png, start_app, values,
-                    version)
+from appkit import (ROOT, WORKSHOP, digit_png, install_model, layers_key, open_page, page, page_manager, png, start_app,
+                    values, version)
 from evalkit import (evaluate_as, evaluate_page, lambda_bytes, largest_shift, model_bytes, picture_bytes, sent,
                       shifted, still_training, upload_on_page)
 from lab import classroom, identity, predict, results, share, sweeps
@@ -200,7 +200,7 @@ def app_with(var: str, value: str) -> Callable[[World], list[str]]:
 
 def continue_on_page(more: int = 1) -> Callable[[World], list[str]]:
     def act(w: World) -> list[str]:
-        at = page("train")
+        at = open_page(start_app(OWNER_KEY), "pages/train.py")  # only its author may continue it
         at.selectbox(key="cont_run").set_value(w.run_id)
         at.number_input(key="cont_more").set_value(more)
         at.button(key="cont_go").click().run()
@@ -209,6 +209,14 @@ def continue_on_page(more: int = 1) -> Callable[[World], list[str]]:
 
 
 # ---- what the cases need -------------------------------------------------------------------------
+
+OWNER_KEY = "k-owner"  # the browser that started the world's run
+
+
+def owner_of(w: World) -> str:
+    """The identity of the browser that started the world's run."""
+    return w.store.run(w.run_id).owner_id
+
 
 def sweep_values(text: str) -> Callable[[World], list[str]]:
     """Learning-rate values typed on the Sweeps page; Start sweep must not be offered."""
@@ -503,10 +511,10 @@ CASES = [
     Case("missing dataset", no_dataset_anywhere, "The Fashion-MNIST clothes dataset was not found. The lab looked in"),
     Case("submit an impossible network", raises(lambda w: manager().submit(ModelSpec(layers=[]), PRESET.train, "ada")), "The network has no layers"),
     Case("continue a run that does not exist", raises(lambda w: manager().continue_run(999, 1, "ada")), "There is no run 999."),
-    Case("continue for 0 epochs", raises(lambda w: manager().continue_run(w.run_id, 0, "ada")), "Continue for at least 1 more epoch."),
-    Case("continue past the epoch limit", raises(lambda w: manager().continue_run(w.run_id, 5000, "ada")), "more than the lab's limit of 1,000 (LAB_MAX_EPOCHS)"),
-    Case("continue a model with code", raises(lambda w: manager().continue_run(w.run_id, 1, "ada")), "cannot be continued: The model holds Python code (a Lambda layer)", setup=lambda_model),
-    Case("continue a damaged model", raises(lambda w: manager().continue_run(w.run_id, 1, "ada")), "cannot be continued: The file is not a Keras model", setup=broken_model),
+    Case("continue for 0 epochs", raises(lambda w: manager().continue_run(w.run_id, 0, "ada", owner_id=owner_of(w))), "Continue for at least 1 more epoch."),
+    Case("continue past the epoch limit", raises(lambda w: manager().continue_run(w.run_id, 5000, "ada", owner_id=owner_of(w))), "more than the lab's limit of 1,000 (LAB_MAX_EPOCHS)"),
+    Case("continue a model with code", raises(lambda w: manager().continue_run(w.run_id, 1, "ada", owner_id=owner_of(w))), "cannot be continued: The model holds Python code (a Lambda layer)", setup=lambda_model),
+    Case("continue a damaged model", raises(lambda w: manager().continue_run(w.run_id, 1, "ada", owner_id=owner_of(w))), "cannot be continued: The file is not a Keras model", setup=broken_model),
     Case("queue again a finished run", raises(lambda w: manager().requeue(w.run_id, "teacher")), "was not waiting in the queue when the lab stopped"),
     Case("queue again someone else's run", raises(lambda w: manager().requeue(waiting_run(w), "bob")), "Only ada, who started run", setup=queued_when_the_lab_stopped),
     Case("a second server on one folder", second_server, "Another lab server (process"),
@@ -632,7 +640,8 @@ def world(trained_model) -> World:
     store = Store()
     run_id = install_model(trained_model, store)
     store.set_comment(run_id, PRESET_COMMENT)
-    store.update_run(run_id, owner_id="p-owner")  # its owner's identity: not the name "teacher"
+    owner = identity.sign_in(store, OWNER_KEY)  # its owner's identity: not the name "teacher"
+    store.update_run(run_id, owner_id=owner.id)
     return World(store, run_id)
 
 

@@ -103,8 +103,9 @@ def test_compare_chart():
     assert _enc(d, "x")["field"] == "epoch"
     assert [(r["run"], r["epoch"], r["val_accuracy"]) for r in rows] == [("#1", 1, 0.9), ("#1", 2, 0.95),
                                                                          ("#2", 1, 0.8)]
+    assert d["title"] == "validation accuracy by epoch" and _enc(d, "y")["title"] == "validation accuracy"
     d, _ = _spec(compare_chart(epochs, "loss"))
-    assert _enc(d, "y")["field"] == "loss" and "loss" in d["title"]
+    assert _enc(d, "y")["field"] == "loss" and d["title"] == "training loss by epoch"  # not the test figures
 
 
 def test_nan_loss_does_not_break_the_spec():

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from appkit import ROOT, install_model, open_page, page, page_manager, seed_run, start_app, values
-from lab import share
+from lab import classroom, share
 from lab.records import Epoch
 from lab.records.sqlite import SQLiteStore as Store
 from lab.spec import LayerSpec, ModelSpec, TrainSpec, load_presets
@@ -109,6 +109,17 @@ def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
     at.button(key=f"delete_yes_{run_id}").click().run()
     assert not at.exception and store.run(run_id) is None and not file.exists()
 
+
+
+def test_a_run_deleted_here_is_said_deleted_not_deleted_meanwhile():
+    store = Store()
+    at = page("results")
+    older, newer = mine(at, store), mine(at, store)
+    at.run()
+    at.selectbox(key="results_run").set_value(newer).run()
+    at.button(key=f"delete_{newer}").click().run()
+    at.button(key=f"delete_yes_{newer}").click().run()
+    assert f"Run {newer} was deleted: run {older} is shown instead." in values(at.info), values(at.info)
 
 def test_someone_else_cannot_change_the_comment_or_tags_hide_or_delete_but_can_run_it_again():
     """A run's comment is its owner's record of the experiment: a classmate reads it (as
@@ -288,6 +299,10 @@ def test_the_leaderboard_shows_the_best_run_and_who_met_a_challenge(monkeypatch)
 def test_the_projector_view_is_large_and_plain(monkeypatch):
     store = Store()
     seed_run(store, owner="<b>ada</b> :red[x]", owner_id="p-a", test_acc=0.95)
+    seed_run(store, owner="bob", owner_id="p-b", test_acc=0.90)
+    for title, closed in (("<i>Small</i>", False), ("Gone", True)):
+        made = store.create_challenge(**classroom.check(classroom.ChallengeDraft(title, "mnist", 0.92, 10**9)))
+        store.close_challenge(made, closed)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["view"] = "projector"
     at.query_params["dataset"] = "mnist"
@@ -295,4 +310,8 @@ def test_the_projector_view_is_large_and_plain(monkeypatch):
     assert not at.exception
     body = at.get("html")[0].proto.body
     assert "&lt;b&gt;ada&lt;/b&gt; :red[x]" in body and "95.00%" in body and "font-size:2.2rem" in body
+    # the open challenge, as on the Leaderboard page: a tick for ada (95%), none for bob (90%), its words
+    assert "<th>challenge 1</th>" in body and "challenge 2" not in body and "Gone" not in body
+    assert "<td>95.00%</td><td>✓</td>" in body and "<td>90.00%</td><td></td>" in body
+    assert "<li>challenge 1: &lt;i&gt;Small&lt;/i&gt;: 92% test accuracy on MNIST handwritten digits" in body
     assert not at.sidebar.text_input  # no sign-in, no sidebar on a projector

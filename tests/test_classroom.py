@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from lab.classroom import ChallengeDraft, ChallengeError, check, leaderboard, meets
+from lab.classroom import ChallengeDraft, ChallengeError, check, deadline_example, leaderboard, meets
 from lab.records import Challenge, RunRecord, Status
 
 NOW = dt.datetime(2026, 11, 21, 12, 0)
@@ -93,6 +93,11 @@ def test_a_good_challenge_is_what_the_records_keep():
     assert day["deadline"] == "2026-12-01 23:59:59"  # a date alone: the end of that day
     late = run(1, "ada", 0.95, params=1)
     assert meets(RunRecord(**{**vars(late), "ended": "2026-12-01 23:59:30"}), Challenge(1, **day))
+    for hour in (0, 15, 23):  # the form's example is always one that check accepts, whatever the hour
+        now = NOW.replace(hour=hour, minute=59)
+        example = deadline_example(now)
+        assert check(ChallengeDraft("t", "mnist", 0.9, max_params=1, deadline=example), now=now)["deadline"] \
+            == f"{example}:00"
 
 
 def test_an_uploaded_model_counts_neither_on_the_leaderboard_nor_for_a_challenge():

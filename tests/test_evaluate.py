@@ -106,7 +106,7 @@ def test_answers_are_kept_and_computed_again_after_continue(installed):
     assert kept.stat().st_mtime_ns == stamp  # read back, not computed again
     assert np.array_equal(again.probs, first.probs)
 
-    job = page_manager().continue_run(run.id, 1, owner="ada")
+    job = page_manager().continue_run(run.id, 1, owner="ada", teacher=True)
     assert page_manager().wait(job.id, 120).status == "finished"
     run = store.run(run.id)
     assert run.saved_epoch == 2
@@ -224,7 +224,7 @@ def test_one_image_in_words(installed):
 def test_two_runs_compared_class_by_class(installed):
     store, run = installed
     models = page_manager().models
-    job = page_manager().continue_run(install_model_again(store, run), 2, owner="ada")
+    job = page_manager().continue_run(install_model_again(store, run), 2, owner="ada", teacher=True)
     assert page_manager().wait(job.id, 120).status == "finished"
     other = store.run(job.id)
     a, b = answers.for_run(run, models), answers.for_run(other, models)

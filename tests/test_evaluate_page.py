@@ -27,7 +27,7 @@ def two_runs(trained_model) -> tuple[int, int]:
     """The session's run, and the same run continued by one epoch (another model)."""
     store = Store()
     first = install_model(trained_model, store)
-    job = page_manager().continue_run(install_model(trained_model, store), 1, owner="ada")
+    job = page_manager().continue_run(install_model(trained_model, store), 1, owner="ada", teacher=True)
     assert page_manager().wait(job.id, 120).status == "finished"
     return first, job.id
 

@@ -617,8 +617,7 @@ def save_comment(at: AppTest, run_id: int, text: str) -> AppTest:
 def test_an_old_comment_edit_is_not_saved_again_over_a_newer_one():
     store = Store()
     run_id = seed_run(store, comment="")
-    ada, laptop = page("results"), page("results")  # two browsers of one person
-    laptop.session_state["person"] = ada.session_state["person"]
+    ada, laptop = (open_page(same_browser("k-ada"), "pages/results.py") for _ in range(2))  # two tabs of one person
     own(ada, run_id)
     save_comment(ada, run_id, "from ada")
     assert store.run(run_id).comment == "from ada"

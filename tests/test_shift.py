@@ -55,7 +55,7 @@ def test_shift_larger_than_the_image_and_other_bad_shifts_are_refused():
 def test_accuracy_against_shift_for_two_runs(trained_model):
     store = Store()
     first = store.run(install_model(trained_model, store))
-    job = page_manager().continue_run(install_model(trained_model, store), 1, owner="ada")
+    job = page_manager().continue_run(install_model(trained_model, store), 1, owner="ada", teacher=True)
     assert page_manager().wait(job.id, 120).status == "finished"
     second = store.run(job.id)
     models = page_manager().models

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import classroom
-from lab.data import DATASETS
 from lab.records import Challenge
 from ui import resources, widgets
 from ui.text import escape
@@ -20,8 +19,10 @@ def new_challenge(dataset: str) -> None:
         params = widgets.whole("At most parameters (0 = no limit)", 20000, 1000, "challenge_params", c[1])
         epochs = widgets.whole("At most epochs (0 = no limit)", 0, 1, "challenge_epochs", c[2])
         seconds = c[3].number_input("At most training s (0 = no limit)", value=0.0, step=10.0, key="challenge_s")
-        deadline = st.text_input("Deadline (optional), like 2026-12-01 16:00", key="challenge_deadline",
-                                 help="A date alone (2026-12-01) means the end of that day.")
+        example = classroom.deadline_example()
+        deadline = st.text_input("Deadline (optional)", key="challenge_deadline", placeholder=f"like {example}",
+                                 help=f"A date and time, like {example}; a date alone ({example[:10]}) means "
+                                      "the end of that day.")
         if st.button("Set challenge", key="challenge_set", disabled=None in (params, epochs)):
             draft = classroom.ChallengeDraft(title, dataset, accuracy / 100, params, epochs, float(seconds),
                                              deadline.strip() or None)
@@ -37,14 +38,8 @@ def new_challenge(dataset: str) -> None:
 def listing(challenges: list[Challenge], teacher: bool) -> None:
     """Each challenge in words; a teacher can close or reopen it."""
     for c in challenges:
-        limits = [f"at most {c.max_params:,} parameters" if c.max_params else "",
-                  f"at most {c.max_epochs} epochs" if c.max_epochs else "",
-                  f"at most {c.max_seconds:g} s of training" if c.max_seconds else "",
-                  f"by {c.deadline[:16]}" if c.deadline else ""]
-        words = ", ".join(x for x in limits if x)
         left, right = st.columns([5, 1])
-        left.text(f"{'(closed) ' if c.closed else ''}{c.title}: {classroom.percent(c.min_accuracy)} test accuracy on "
-                  f"{DATASETS[c.dataset].title}, {words}.")
+        left.text(classroom.describe(c))
         if teacher and right.button("Reopen" if c.closed else "Close", key=f"challenge_close_{c.id}"):
             resources.store().close_challenge(c.id, not c.closed)
             st.rerun()

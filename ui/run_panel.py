@@ -88,7 +88,7 @@ def _confirm_delete(run: RunRecord, me: Person) -> None:
             st.error(escape(exc))
             return
         state.keep("confirm_delete", None)
-        st.toast(f"Run {run.id} deleted.")
+        state.keep("deleted_here", [*state.scratch("deleted_here", []), run.id])  # said as done, not as news
         st.rerun()
     if c[1].button("Keep it", key=f"delete_no_{run.id}"):
         state.keep("confirm_delete", None)

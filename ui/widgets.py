@@ -76,8 +76,8 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
                describe: Callable[[RunRecord], str] = run_label, blank: bool = False) -> RunRecord | None:
     """A select box over ``runs`` (not empty); returns the chosen record. With ``blank`` it
     starts with none chosen (and returns None until one is). When the run chosen before was
-    deleted meanwhile (by a teacher, in another tab), it says so instead of switching
-    silently; a run that only left this list (a filter, another choice) is not news."""
+    deleted (here, or meanwhile by a teacher or in another tab), it says so instead of
+    switching silently; a run that only left this list (a filter, another choice) is not news."""
     by_id = {r.id: r for r in runs}
     before = state.last_choice(key)
     state.hold_choice(key, list(by_id))  # a label that changed (a run finished) keeps its run chosen
@@ -86,7 +86,8 @@ def run_picker(label: str, runs: list[RunRecord], key: str,
     state.remember_choice(key, chosen)
     if before is not None and before not in by_id and before not in {r.id for r in resources.runs()}:
         now = f"run {chosen} is shown instead" if chosen is not None else "choose another"
-        st.info(f"Run {before} was deleted meanwhile: {now}.")
+        how = "" if before in state.scratch("deleted_here", []) else " meanwhile"  # by this tab, or elsewhere
+        st.info(f"Run {before} was deleted{how}: {now}.")
     return None if chosen is None else by_id[chosen]
 
 
