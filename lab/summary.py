@@ -237,21 +237,21 @@ def _train_problems(train: TrainSpec, n_train: int) -> list[str]:
         problems.append(f"The validation split is {train.validation_split}: use a fraction from 0 "
                         "to below 1, such as 0.1.")
     if not 0 <= train.seed <= MAX_SEED:
-        problems.append(f"The seed is {train.seed}: use a whole number from 0 to {MAX_SEED:,}.")
+        problems.append(f"The seed is {train.seed:,}: use a whole number from 0 to {MAX_SEED:,}.")
     limit_ok = train.train_limit >= 0
     if not limit_ok:
-        problems.append(f"The training image limit is {train.train_limit}: use 0 for all images, "
+        problems.append(f"The training image limit is {train.train_limit:,}: use 0 for all images, "
                         "or a positive number.")
     used = min(train.train_limit or n_train, n_train) if limit_ok else n_train
     fitting = used - int(used * train.validation_split) if split_ok else used
     if train.batch_size < 1:
         problems.append(f"The batch size is {train.batch_size}: use at least 1 (32 to 256 is usual).")
     elif limit_ok and split_ok and train.batch_size > fitting:
-        problems.append(f"The batch size ({train.batch_size}) is larger than the {fitting} training "
+        problems.append(f"The batch size ({train.batch_size:,}) is larger than the {fitting:,} training "
                         f"examples left after the validation split: use a batch size of at most "
-                        f"{fitting}.")
+                        f"{fitting:,}.")
     if split_ok and train.validation_split > 0 and int(used * train.validation_split) < 1:
-        problems.append(f"A validation split of {train.validation_split} of {used} examples keeps "
+        problems.append(f"A validation split of {train.validation_split} of {used:,} examples keeps "
                         "none for validation: set it to 0 or use more data.")
     if train.early_stopping < 0:
         problems.append("Early stopping patience must be 0 (off) or a number of epochs.")

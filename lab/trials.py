@@ -129,7 +129,7 @@ def check(plan: Plan) -> list[str]:
     if not 1 <= plan.epochs <= settings().max_epochs:
         problems.append(f"Epochs is {plan.epochs:,}: use 1 to {settings().max_epochs:,} (LAB_MAX_EPOCHS).")
     if not 0 <= plan.seed <= MAX_SEED:
-        problems.append(f"The seed is {plan.seed}: use a whole number from 0 to {MAX_SEED:,}.")
+        problems.append(f"The seed is {plan.seed:,}: use a whole number from 0 to {MAX_SEED:,}.")
     return problems
 
 

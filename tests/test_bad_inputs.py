@@ -465,7 +465,7 @@ manager = page_manager  # the pages' job manager for this test's lab home
 
 CASES = [
     # lab.summary.validate, called directly (no widgets in the way)
-    Case("seed 2**70", problems(seed=2**70), "The seed is 1180591620717411303424: use a whole number from 0 to 4,294,967,295."),
+    Case("seed 2**70", problems(seed=2**70), "The seed is 1,180,591,620,717,411,303,424: use a whole number from 0 to 4,294,967,295."),
     Case("negative seed", problems(seed=-1), "The seed is -1: use a whole number from 0"),
     Case("negative image limit", problems(train_limit=-5), "The training image limit is -5: use 0 for all images"),
     Case("a billion epochs", problems(epochs=10**9), "Epochs is 1,000,000,000: the lab's limit is 1,000 epochs"),
@@ -484,7 +484,7 @@ CASES = [
     Case("unknown loss", problems(loss="hinge"), "Unknown loss 'hinge'. Choose one of"),
     Case("unknown dataset", problems(dataset="cifar"), "Unknown dataset 'cifar'. Choose one of: mnist"),
     Case("patience without validation", problems(early_stopping=2, validation_split=0.0), "set a validation split above 0"),
-    Case("batch larger than the data", problems(batch_size=5000, train_limit=1000), "The batch size (5000) is larger than the 900 training examples"),
+    Case("batch larger than the data", problems(batch_size=5000, train_limit=1000), "The batch size (5,000) is larger than the 900 training examples"),
     Case("999 Dense layers", problems(ModelSpec(layers=[L("Flatten")] + [L("Dense", units=4)] * 999 + [L("Dense", units=10)])), "more than the lab's limit of 100 (LAB_MAX_LAYERS)"),
     Case("no layers", problems(ModelSpec(layers=[])), "The network has no layers: add at least one Dense layer."),
     Case("Dense with 0 units", problems(ModelSpec(layers=[L("Flatten"), L("Dense", units=0), L("Dense", units=10)])), "Layer 2 (Dense) has 0 units"),
@@ -549,10 +549,10 @@ CASES = [
     Case("page: 5000 epochs", train_page(epochs=5000), "Epochs is 5,000: the lab's limit is 1,000"),
     Case("page: batch size 0", train_page(batch=0), "The batch size is 0: use at least 1"),
     Case("page: validation split 1.0", train_page(split=1.0), "The validation split is 1.0"),
-    Case("page: seed 2**40", train_page(seed=2**40), "The seed is 1099511627776"),
+    Case("page: seed 2**40", train_page(seed=2**40), "The seed is 1,099,511,627,776"),
     Case("page: image limit -5", train_page(limit=-5), "The training image limit is -5"),
     Case("page: negative patience", train_page(patience=-1), "Early stopping patience must be 0 (off)"),
-    Case("page: batch bigger than the loaded data", train_page(batch=10000), "larger than the 7200 training examples"),
+    Case("page: batch bigger than the loaded data", train_page(batch=10000), "larger than the 7,200 training examples"),
     Case("page: learning rate text", train_page(lr="abc"), "The learning rate must be a number, but 'abc' is not one. Type a number"),
     Case("page: learning rate 0", train_page(lr="0"), "The learning rate is 0: it must be above 0"),
     Case("page: continue for 0 epochs", continue_on_page(0), "Continue for at least 1 more epoch."),

@@ -313,7 +313,7 @@ def test_batch_larger_than_the_data():
     at.number_input(key=f"train_batch_{v}").set_value(1000).run()
     assert not at.exception
     assert values(at.error) == [
-        "The batch size (1000) is larger than the 900 training examples left after the validation "
+        "The batch size (1,000) is larger than the 900 training examples left after the validation "
         "split: use a batch size of at most 900."]
     assert at.button(key="train_start").disabled
     assert Store().runs() == before
@@ -326,7 +326,7 @@ def test_batch_larger_than_the_loaded_dataset_is_refused_before_start():
     at.number_input(key=f"train_batch_{v}").set_value(10000)
     at.number_input(key=f"train_epochs_{v}").set_value(1).run()
     assert not at.exception
-    assert any("The batch size (10000) is larger than the 7200 training examples" in e
+    assert any("The batch size (10,000) is larger than the 7,200 training examples" in e
                for e in values(at.error)), values(at.error)
     assert at.button(key="train_start").disabled
     assert Store().runs() == []
