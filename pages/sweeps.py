@@ -24,15 +24,22 @@ st.text(f"Network: {model.name}    {model.architecture() or 'no layers'}    ({tr
         f"{train.optimizer}, learning rate {train.learning_rate:g}, {plural(train.epochs, 'epoch')})")
 axes = sweep_form.axes(model)
 seeds = sweep_form.seeds(train.seed)
-if axes and seeds and st.button("Start sweep", type="primary", key="sweep_start"):
-    try:
+points = None
+if axes and seeds:
+    try:  # before Start: how many runs it queues, or why it cannot be started
         points = sweeps.plan(model, train, axes, seeds, settings().max_sweep)
+        st.caption(f"This sweep queues {plural(len(points), 'run')} (the lab's limit is {settings().max_sweep:,}), "
+                   "trained one after another with everyone else's runs.")
+    except sweeps.SweepError as exc:
+        st.error(escape(exc))
+if points and st.button("Start sweep", type="primary", key="sweep_start"):
+    try:
         about = {"network": model.name, "spec_json": to_json(model), "train_json": to_json(train),
                  "axes_json": sweeps.axes_json(axes), "seeds_json": json.dumps(seeds)}
         jobs = manager.submit_sweep(points, about, me.name, me.id)
         state.keep("sweep_shown", manager.store.run(jobs[0].id).sweep_id)
         st.toast(f"Sweep queued: {plural(len(jobs), 'run')}.")
-    except (sweeps.SweepError, JobRejected) as exc:
+    except JobRejected as exc:
         st.error(escape(exc))
 
 st.divider()

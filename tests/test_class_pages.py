@@ -238,6 +238,8 @@ def test_a_sweep_from_the_sweeps_page_runs_and_charts():
     at.selectbox(key="sweep_setting_1").set_value("learning_rate").run()
     at.text_input(key="sweep_values_1_learning_rate").set_value("0.1, 0.5, 1").run()
     at.number_input(key="sweep_seeds").set_value(1).run()
+    assert "This sweep queues 3 runs (the lab's limit is 50), trained one after another with everyone else's " \
+           "runs." in values(at.caption)
     at.button(key="sweep_start").click().run()
     assert not at.exception and not at.error, values(at.error)
     runs = Store().runs()
@@ -254,8 +256,11 @@ def test_a_sweep_from_the_sweeps_page_runs_and_charts():
     ("0.1, fast", "must be a number, but 'fast' is not one"), ("0.1, 0.1", "0.1 appears 2 times"),
     ("0, 0.1", "must be above 0"),
     (", ".join(f"0.{i:04d}" for i in range(1, 10_001)), "10,000 learning rate values are more than one sweep"),
+    (", ".join(f"0.{i:02d}" for i in range(1, 27)), "This sweep would queue 52 runs (26 values x 2 seeds); the lab's "
+                                                    "limit is 50"),
 ])
 def test_bad_sweep_lists_are_explained_and_start_nothing(text, words):
+    """Including a sweep with more runs than the lab takes: said before Start, which is not offered."""
     at = page("sweeps")
     at.selectbox(key="sweep_setting_1").set_value("learning_rate").run()
     at.text_input(key="sweep_values_1_learning_rate").set_value(text).run()
