@@ -234,6 +234,8 @@ def test_a_sweep_from_the_sweeps_page_runs_and_charts():
     at = page("train")
     at.selectbox(key="train_preset").set_value("xor_2_2_1")
     at.button(key="train_preset_load").click().run()
+    epochs = next(t for t in at.number_input if t.key and t.key.startswith("train_epochs_"))
+    epochs.set_value(40).run()  # the preset's 500 epochs are not what this test is about
     open_page(at, "pages/sweeps.py")
     at.selectbox(key="sweep_setting_1").set_value("learning_rate").run()
     at.text_input(key="sweep_values_1_learning_rate").set_value("0.1, 0.5, 1").run()

@@ -22,9 +22,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "runs_before_migrations.sqlite"
 def test_tries_trained_together_agree_with_separate_keras_fits(activation, hidden):
     """The same starts, trained the fast way (one compiled loop for all tries) and one
     ``model.fit`` per try: same side of 0.5 on all four inputs, weights close."""
-    start = trials.initial(hidden, 4, seed=11)
+    start = trials.initial(hidden, 2, seed=11)  # two tries each: a Keras fit per try is the slow part
     fast = trials.train(start, activation, learning_rate=1.0, epochs=100)
-    assert fast.w1.shape == (4, 2, hidden) and fast.b2.shape == (4, 1)
+    assert fast.w1.shape == (2, 2, hidden) and fast.b2.shape == (2, 1)
     for i in range(len(start)):
         slow = trials.keras_fit(start.net(i, activation), learning_rate=1.0, epochs=100)
         mine = fast.net(i, activation)
