@@ -159,7 +159,7 @@ def unlock_teacher(store: RecordStore, person: Person, typed: str, teacher_key: 
 
 
 def may_manage(person: Person, run: RunRecord) -> bool:
-    """Whether ``person`` may delete or queue again ``run``: its owner, or a teacher.
+    """Whether ``person`` may delete, continue or queue again ``run``: its owner, or a teacher.
 
     Example:
         >>> may_manage(Person("p1", "ada"), RunRecord(1, owner="ada", owner_id="p2"))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab import data, jobs, summary
+from lab import data, identity, jobs, summary
 from lab.jobs.view import why_not_continued
 from lab.records import Status
 from lab.spec import TrainSpec
@@ -90,7 +90,7 @@ st.subheader("Continue a run")
 st.caption("Train a recorded run for more epochs from its saved weights and optimizer state; "
            "the new epochs extend its history.")
 saved = [r for r in runs.values() if manager.models.has_model(r) and r.saved_epoch is not None]
-others = [r for r in saved if r.power != me.id and not me.teacher]  # continuing changes its owner's results
+others = [r for r in saved if not identity.may_manage(me, r)]  # continuing changes its owner's results
 saved = [r for r in saved if r not in others]
 if others:
     st.caption(f"{plural(len(others), 'saved run')} of others not listed: only whoever started a run, or "
