@@ -1,12 +1,10 @@
 """The neural-network lab: pages in sections over one shared job manager and records."""
 
+import sys
+
 import streamlit as st
 
-from ui import identity, links, live, resources
-
 st.set_page_config(page_title="Neural-network lab", page_icon=":brain:", layout="wide")
-resources.mark_app_run()
-resources.check_settings()
 
 LEADERBOARD = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/trophy:")
 DATASETS = st.Page("pages/datasets.py", title="Datasets", icon=":material/grid_view:", default=True,
@@ -30,14 +28,28 @@ PAGES = {
     "": [st.Page(lambda: st.switch_page(DATASETS), title="Datasets", url_path="datasets", visibility="hidden")],
 }
 
-if links.projector():  # the leaderboard alone, for a projector: no sidebar, no sign-in
-    page = st.navigation(PAGES, position="hidden")  # every address stays known: no "Page not found"
-    if page.url_path != LEADERBOARD.url_path:
+# The menu first, then the lab (see ui/entry.py): the first visit after a server starts loads
+# TensorFlow, which takes seconds.
+PROJECTOR = st.query_params.get("view") == "projector"  # what ui.links.projector() reads
+navigation = st.navigation(PAGES, position="hidden" if PROJECTOR else "sidebar")  # hidden: every address known
+
+loading = st.empty()
+if "ui.resources" not in sys.modules:  # the first visit since the server started
+    loading.caption("Opening the lab: the first visit after the server starts loads TensorFlow, a few seconds.")
+import ui.entry  # noqa: E402,F401 (after st.navigation, on purpose)
+from ui import identity, links, live, resources  # noqa: E402
+
+loading.empty()
+
+resources.mark_app_run()
+resources.check_settings()
+
+if PROJECTOR:  # the leaderboard alone, for a projector: no sidebar, no sign-in
+    if navigation.url_path != LEADERBOARD.url_path:
         st.switch_page(LEADERBOARD, query_params=st.query_params.to_dict())
     with resources.records_guard():
-        page.run()
+        navigation.run()
     st.stop()
-navigation = st.navigation(PAGES)
 with resources.records_guard():
     with st.sidebar:
         identity.sidebar()

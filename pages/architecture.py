@@ -1,5 +1,6 @@
 """Architecture: build or change a network and see its shapes and weights."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import pandas as pd
 import streamlit as st
 

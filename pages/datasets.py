@@ -1,5 +1,6 @@
 """Datasets: what the network will read, before it reads it."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import numpy as np
 import pandas as pd
 import streamlit as st

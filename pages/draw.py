@@ -1,5 +1,6 @@
 """Draw: write a digit and see what a trained network reads."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas

@@ -1,5 +1,6 @@
 """Evaluate: what a trained network gets right and wrong on the whole test set."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import streamlit as st
 
 from lab import answers, data

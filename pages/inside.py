@@ -1,6 +1,7 @@
 """Inside the network: XOR by hand, how often a network learns, a dense network step by
 step, and what a CNN sees."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import streamlit as st
 
 from ui import cnn_maps, dense_steps, state, trials, xor_lab

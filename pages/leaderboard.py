@@ -1,5 +1,6 @@
 """Leaderboard: the best test accuracy of each person, and who met the teacher's challenges."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import html
 
 import streamlit as st

@@ -1,5 +1,6 @@
 """Results: every run, what it was and what it scored; filter, tag, compare, share."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import pandas as pd
 import streamlit as st
 

@@ -1,5 +1,6 @@
 """Sweeps: try one or two settings over lists of values, each point with several seeds."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import json
 
 import streamlit as st

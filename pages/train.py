@@ -1,5 +1,6 @@
 """Train: start a run, watch it learn, stop it, continue it."""
 
+import ui.entry  # noqa: F401 (first: see ui/entry.py)
 import streamlit as st
 
 from lab import data, identity, jobs, summary

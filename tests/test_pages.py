@@ -822,3 +822,31 @@ def test_a_damaged_records_file_is_said_on_every_page_and_nothing_is_lost(name):
     at.run()
     assert not at.exception and not at.error, values(at.error)
     assert Store().run(run_id).comment == "kept"
+
+
+def _a_page_run_alone_at_a_servers_first_visit():
+    """What Streamlit does for the first visitor after a start who opens /train: with a pages/
+    folder and no st.navigation call yet in the process, it runs the page alone."""
+    import sys
+
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    runs = st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    if runs == 1:
+        PagesManager.uses_pages_directory = True  # the old mode, as at a server's first visit
+        sys.modules.pop("ui.entry", None)  # not imported yet in this process
+    import ui.entry  # noqa: F401 (every page's first import)
+    st.text(f"ran {runs} times; old mode {PagesManager.uses_pages_directory}")
+
+
+def test_a_page_run_alone_goes_back_through_the_app_before_loading_anything():
+    """Else the first visitor after a start watched a menu of raw file names for the seconds the
+    page took to load TensorFlow (every page's first import is ui.entry)."""
+    at = AppTest.from_function(_a_page_run_alone_at_a_servers_first_visit, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert values(at.text) == ["ran 2 times; old mode False"]  # the first run stopped at the import
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        first = next(line for line in page.read_text().splitlines() if line.startswith(("import", "from")))
+        assert first.startswith("import ui.entry"), (page.name, first)

@@ -22,17 +22,6 @@ from lab.settings import SettingsError, settings
 from lab.spec import Preset, load_presets
 from ui.text import escape
 
-# Streamlit treats a folder named pages/ as an old-style multipage app until the
-# first st.navigation call in the process: a server whose first visitor opens
-# /train directly would run pages/train.py alone, without app.py, for everyone.
-# Switch that off as soon as any page imports this module (see `via_app`).
-try:
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-except (ImportError, AttributeError):  # a future Streamlit without the old mode
-    pass
-
 # After every script run Streamlit calls keras.backend.clear_session() when Keras is loaded (for
 # apps that build a model on each run). Here that is a full garbage collection of a process
 # holding TensorFlow, about 0.2 s on every page of every browser, and it resets Keras's global
@@ -65,7 +54,7 @@ def mark_app_run() -> None:
 
 
 def via_app() -> None:
-    """A page run without app.py (see above) reruns once, now through app.py."""
+    """A page run without app.py (see ui/entry.py) reruns once, now through app.py."""
     if not st.session_state.get(_VIA_APP):
         st.session_state[_VIA_APP] = True
         st.rerun()
