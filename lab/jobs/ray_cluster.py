@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 from lab.settings import VARIABLES, passed_on
+from lab.words import plural
 
 CONNECT_TIMEOUT_S = 5.0
 LAB_PACKAGE = Path(__file__).resolve().parents[1]
@@ -70,7 +71,7 @@ def describe(ray, cpus: int, gpus: float, address: str) -> str:
     most_cpus = max((n["Resources"].get("CPU", 0) for n in nodes), default=0)
     most_gpus = max((n["Resources"].get("GPU", 0) for n in nodes), default=0)
     total = ray.cluster_resources()
-    found = (f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}, {total.get('CPU', 0):g} CPUs, "
+    found = (f"{plural(len(nodes), 'node')}, {total.get('CPU', 0):g} CPUs, "
              f"{total.get('GPU', 0):g} GPUs")
     if gpus > most_gpus:
         raise RayUnavailable(f"LAB_RAY_GPUS asks for {gpus:g} GPU per run, but no node of the Ray cluster at "
@@ -81,7 +82,7 @@ def describe(ray, cpus: int, gpus: float, address: str) -> str:
                              f"{address} has that many ({found}). Lower LAB_RAY_CPUS to {most_cpus:g} or "
                              "join a bigger node.")
     gpu_words = f" and {gpus:g} GPU" if gpus else ""
-    return f"{found}; each run asks for {cpus} CPU{'s' if cpus != 1 else ''}{gpu_words}."
+    return f"{found}; each run asks for {plural(cpus, 'CPU')}{gpu_words}."
 
 
 def first_line(exc: BaseException) -> str:
