@@ -414,16 +414,39 @@ def test_delete_removes_the_run_its_files_and_only_for_its_owner_or_a_teacher(lo
 
 
 def test_a_training_run_cannot_be_deleted_and_a_teacher_may_stop_it(manager):
-    job = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada", owner_id="p1")
+    ada = manager.store.create_person("key-ada", "ada")
+    lee = manager.store.set_teacher(manager.store.create_person("key-lee", "Ms Lee").id, "mark")
+    job = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada", owner_id=ada.id)
     wait_until(lambda: manager.snapshot(job.id).status == "running")
     with pytest.raises(JobRejected, match="stop it first"):
-        manager.delete(job.id, "p1")
+        manager.delete(job.id, ada.id)
     with pytest.raises(PermissionError):
-        manager.stop(job.id, "p2")
-    manager.stop(job.id, "p2", teacher=True)
-    assert manager.wait(job.id, 60).status == "stopped"
-    manager.delete(job.id, "p1")
+        manager.stop(job.id, lee.id)
+    manager.stop(job.id, lee.id, teacher=True)
+    p = manager.wait(job.id, 60)
+    assert p.status == "stopped"
+    assert p.message == manager.store.run(job.id).message == "Stopped by Ms Lee (teacher)."  # the learner sees who
+    manager.delete(job.id, ada.id)
     assert manager.store.run(job.id) is None
+
+
+def test_a_stopped_run_says_who_stopped_it(tmp_path):
+    manager = JobManager(Store(tmp_path / "runs.sqlite"), max_running=1, model_dir=tmp_path / "trained",
+                         executor=ThreadExecutor())
+    ada = manager.store.create_person("key-ada", "ada")
+    running = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="ada", owner_id=ada.id)
+    waiting = manager.submit(SMALL, settings(epochs=1), owner="ada", owner_id=ada.id)
+    wait_until(lambda: manager.snapshot(running.id).status == "running")
+    manager.stop(waiting.id, ada.id)
+    manager.stop(running.id, ada.id)
+    manager.stop(running.id, ada.id, teacher=True)  # pressed again: the first to ask is named
+    assert manager.wait(running.id, 60).status == "stopped"
+    assert manager.store.run(waiting.id).message == "Stopped by ada before it started."
+    assert manager.store.run(running.id).message == "Stopped by ada."
+    someone = manager.submit(SMALL, settings(epochs=100, train_limit=4000), owner="bob")  # no one the records know
+    wait_until(lambda: manager.snapshot(someone.id).status == "running")
+    manager.stop(someone.id, "bob")
+    assert manager.wait(someone.id, 60).message == manager.store.run(someone.id).message == "Stopped on request."
 
 
 def test_a_run_whose_records_cannot_be_written_fails_alone(tmp_path, executor, monkeypatch):

@@ -671,6 +671,8 @@ def test_a_running_job_survives_leaving_the_page_and_is_seen_by_another_browser(
     finally:
         page_manager().stop(run_id, ada.session_state["person"].id)
         assert page_manager().wait(run_id, 60).status == "stopped"
+    bob.run()
+    assert f"Stopped by {ada.session_state['person'].name}." in values(bob.info)  # everyone sees who stopped it
 
 
 def test_a_run_that_waited_when_the_lab_stopped_can_be_queued_again_by_its_owner():

@@ -112,10 +112,11 @@ def test_a_job_waiting_for_room_on_the_cluster_leaves_it_when_stopped(manager):
     time.sleep(1.0)
     waiting = manager.snapshot(third.id)
     assert waiting.status == Status.QUEUED and waiting.message == "Waiting for room on the Ray cluster"
-    manager.stop(third.id, "bob")
+    lee = manager.store.set_teacher(manager.store.create_person("key-lee", "Ms Lee").id, "mark")
+    manager.stop(third.id, lee.id, teacher=True)
     p = manager.wait(third.id, 30)
     run = manager.store.run(third.id)
-    assert p.status == run.status == Status.STOPPED and run.message == "Stopped before it started."
+    assert p.status == run.status == Status.STOPPED and run.message == "Stopped by Ms Lee (teacher) before it started."
     assert run.epochs_done == 0 and run.device is None
     for job in (first, second):
         manager.stop(job.id, "ada")

@@ -357,6 +357,7 @@ def test_people_names_are_unique_ignoring_case(store):
 
     ada = store.create_person("hash-ada", "Ada")
     assert store.person_by_key("hash-ada") == ada and store.person_by_key("nobody") is None
+    assert store.person(ada.id) == ada and store.person("p999") is None and store.person("ada") is None
     with pytest.raises(Conflict, match="'ada ' is taken"):
         store.create_person("hash-other", "ada ")
     bob = store.create_person("hash-bob", "Bob")
@@ -440,7 +441,7 @@ def test_a_stop_asked_from_another_server_is_kept_only_for_a_run_still_active_th
     run_id = store.create_run(owner="ada", status="running", server="lab-a")
     assert not store.ask_to_stop(run_id, "p-ada", "lab-b", None)  # not the server that trains it
     assert store.ask_to_stop(run_id, "p-ada", "lab-a", None)
-    assert store.stops_asked("lab-a") == [run_id] and store.stops_asked("lab-b") == []
+    assert store.stops_asked("lab-a") == [(run_id, "p-ada")] and store.stops_asked("lab-b") == []
     assert store.mark_interrupted("lab-a") == [run_id]  # its server died and came back: the ask goes too
     assert store.run(run_id).stop_asked_by is None and store.stops_asked("lab-a") == []
     assert not store.ask_to_stop(run_id, "p-ada", "lab-a", None)  # it is not running any more

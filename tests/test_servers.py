@@ -42,11 +42,13 @@ def test_servers_sharing_records_and_a_cluster_mind_their_own_runs(monkeypatch, 
 
     with pytest.raises(PermissionError):
         b.stop(job.id, "bob")
-    b.stop(job.id, "ada")  # pressed on the other server: a hears it through the records
+    teacher = b.store.set_teacher(b.store.create_person("key-lee", "Ms Lee").id, "mark")
+    b.stop(job.id, teacher.id, teacher=True)  # pressed on the other server: a hears it through the records
     assert a.wait(job.id, 60).status == Status.STOPPED
     assert b.store.run(job.id).stop_asked_by is None  # heard and cleared: a later continue is not stopped
     run = b.store.run(job.id)
     assert run.status == Status.STOPPED and b.models.locate(run) is not None  # b can draw with it
+    assert run.message == "Stopped by Ms Lee (teacher)."  # a named who asked, from b's records
     other = b.submit(SMALL, replace(LONG, epochs=1, batch_size=64, train_limit=1000), owner="bob")
     assert b.wait(other.id, 120).status == Status.FINISHED
     assert a.store.run(other.id).server == "lab-b" and a.models.locate(a.store.run(other.id)) is not None

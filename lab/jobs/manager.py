@@ -24,6 +24,7 @@ from lab.jobs.lock import ServerLock
 from lab.jobs.progress import ProgressSnapshot
 from lab.jobs.queue import JobQueue
 from lab.jobs.recorder import Recorder
+from lab.jobs.sink import stopped
 from lab.jobs.stops import StopListener
 from lab.jobs.view import RunView, continuer, from_record
 from lab.records import RecordStore, RunRecord, Status, open_store
@@ -252,21 +253,31 @@ class JobManager:
         if recorder is None:
             return self._ask_to_stop(job_id, who, teacher)
         run = self.store.run(job_id) or RunRecord(job_id, owner=recorder.job.owner, owner_id=recorder.job.owner_id)
-        _may_stop(_as_job_has_it(run, recorder.job), who, teacher)
-        self._stop_here(recorder)
+        run = _as_job_has_it(run, recorder.job)
+        _may_stop(run, who, teacher)
+        self._stop_here(recorder, self._stopper(run, who))
         return True
 
-    def _stop_here(self, recorder: Recorder) -> None:
+    def _stop_here(self, recorder: Recorder, by: str | None) -> None:
         job_id = recorder.job.id
         with self._lock:
             if self.queue.withdraw(job_id) is not None:
                 if not recorder.job.resumes:  # a waiting continue leaves its run as it was
-                    self.store.update_run(job_id, status=Status.STOPPED, message="Stopped before it started.",
+                    self.store.update_run(job_id, status=Status.STOPPED, message=stopped(by, "before it started"),
                                           stop_asked_by=None)
                 recorder.progress.update(status=Status.STOPPED)
                 recorder.done.set()
                 return
-        recorder.request_stop()
+        recorder.request_stop(by)
+
+    def _stopper(self, run: RunRecord, who: str) -> str | None:
+        """``who``, who stops ``run``, in words for its message: their name, marked "(teacher)"
+        when it is someone else's run (only a teacher may stop it: `_may_stop`); None when
+        the records do not know them."""
+        person = self.store.person(who)
+        if person is None:
+            return None
+        return person.name if who in run.stoppers else f"{person.name} (teacher)"
 
     def trains_elsewhere(self, run) -> bool:
         """Whether the records say another lab server is training (or queueing) ``run``."""
@@ -299,10 +310,11 @@ class JobManager:
         _may_stop(run, who, teacher)
         return self.store.ask_to_stop(run_id, who, run.server, run.continued_by_id)  # False: it ended meanwhile
 
-    def _stop_asked_elsewhere(self, run_id: int) -> None:
+    def _stop_asked_elsewhere(self, run_id: int, who: str) -> None:
         recorder = self._live(run_id)
         if recorder is not None:
-            self._stop_here(recorder)
+            run = _as_job_has_it(self.store.run(run_id) or RunRecord(run_id), recorder.job)
+            self._stop_here(recorder, self._stopper(run, who))
 
     def silence(self, run: RunRecord) -> float | None:
         """Seconds the lab server that trains ``run`` (another one) has given no sign of life,

@@ -216,11 +216,10 @@ class RayExecutor:
             ray.get(running.ref)
         except Exception as exc:
             if running.cancelled and not running.begun:
-                running.sink.cancelled("Stopped before it started.")
+                running.sink.cancelled("before it started")
             elif running.cancelled:
-                running.sink.cancelled(f"Stopped on request; {running.worker} did not stop within "
-                                       f"{self.stop_grace_s:g} s, so its task was cancelled. The epochs "
-                                       "saved so far are kept.")
+                running.sink.cancelled(more=f"{running.worker} did not stop within {self.stop_grace_s:g} s, "
+                                            "so its task was cancelled. The epochs saved so far are kept.")
             elif isinstance(exc, ray.exceptions.RayTaskError):  # the lab's code failed on the worker
                 running.sink.fail(f"The Ray worker could not run this job: {first_line(exc.cause or exc)}")
             else:  # the worker process or its node died

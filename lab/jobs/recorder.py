@@ -16,7 +16,7 @@ from dataclasses import replace
 from lab import advice, answers
 from lab.jobs.job import Job
 from lab.jobs.progress import LiveProgress, ProgressSnapshot, Sample
-from lab.jobs.sink import Outcome
+from lab.jobs.sink import STOPPED, Outcome, stopped
 from lab.records import Epoch, RecordStore, Status
 from lab.spec import to_json
 
@@ -41,11 +41,14 @@ class Recorder:
         self.note = ""  # something the run's final message must say (a model that could not be saved)
         self.file_current = False  # the model file holds the trainer's latest saved weights
         self.let_go = False  # another lab server took this run over: nothing more is written for it
+        self.stopped_by: str | None = None  # who asked it to stop, in words (`lab.jobs.sink.stopped`)
 
     # ---- control, from the server ---------------------------------------------------
 
-    def request_stop(self) -> None:
-        """Ask the trainer to stop after the batch it is in."""
+    def request_stop(self, by: str | None = None) -> None:
+        """Ask the trainer to stop after the batch it is in; ``by`` says who asked, in words,
+        for the run's message (the first to ask is named)."""
+        self.stopped_by = self.stopped_by or by
         self._stop.set()
 
     def release(self, message: str) -> None:
@@ -116,6 +119,8 @@ class Recorder:
                 answers.keep(self.job.model_file, outcome.answers.test_set, outcome.answers.probs)
             except Exception:  # noqa: BLE001  (a cache: Evaluate computes them on the first visit instead)
                 log.exception("The answers of run %s could not be kept", self.job.id)
+        if outcome.message == STOPPED:
+            outcome = replace(outcome, message=stopped(self.stopped_by))
         if self.note:
             outcome = replace(outcome, message=" ".join(m for m in (outcome.message, self.note) if m))
         self.progress.update(status=outcome.status, message=outcome.message, seconds=outcome.seconds,
@@ -141,9 +146,11 @@ class Recorder:
         self.store.update_run(self.job.id, status=Status.INTERRUPTED, message=message[:2000],
                               interrupted_while=Status.RUNNING, stop_asked_by=None)
 
-    def cancelled(self, message: str) -> None:
+    def cancelled(self, when: str = "", more: str = "") -> None:
         """The job was stopped before it could begin (or its worker had to be cancelled):
-        the run is marked stopped, keeping whatever it saved; a continue leaves it as it was."""
+        the run is marked stopped, keeping whatever it saved; a continue leaves it as it was.
+        The message says who stopped it (`stopped`), ``when``, and ``more``."""
+        message = " ".join(m for m in (stopped(self.stopped_by, when), more) if m)
         if self._left_as_it_was(message, error=False):
             return
         self.progress.update(status=Status.STOPPED, message=message)

@@ -21,6 +21,19 @@ from lab.records.types import Epoch, Status
 STOPPED = "Stopped on request."  # the message of a run its owner, its continuer or a teacher stopped
 
 
+def stopped(by: str | None, when: str = "") -> str:
+    """A stopped run's message: who stopped it (``by``, in words; None when not known) and,
+    optionally, ``when``.
+
+    Example:
+        >>> stopped(None), stopped("Ms Lee (teacher)"), stopped("ada", "before it started")
+        ('Stopped on request.', 'Stopped by Ms Lee (teacher).', 'Stopped by ada before it started.')
+    """
+    if by is None:
+        return f"Stopped {when}." if when else STOPPED
+    return " ".join(["Stopped by", by] + ([when] if when else [])) + "."
+
+
 @dataclass(frozen=True)
 class Answers:
     """A model's probabilities for every image of the test set whose

@@ -38,13 +38,14 @@ class StopListener:
         lock: the job manager's lock; `wake` is called under it, and the thread takes it
             to ask ``busy``.
         busy: whether this server has jobs running or waiting (asked under ``lock``).
-        stop_here: stops one run this server trains or queues (no-op for one it does not).
+        stop_here: stops one run this server trains or queues (no-op for one it does not), as
+            asked by the person whose identity it is given.
         claimed: the runs this server's records say it trains or queues now.
         let_go: stops one run another server let go, writing nothing more for it.
     """
 
     def __init__(self, store: RecordStore, server: str, lock: threading.Lock, busy: Callable[[], bool],
-                 stop_here: Callable[[int], None], claimed: Callable[[], list[int]],
+                 stop_here: Callable[[int, str], None], claimed: Callable[[], list[int]],
                  let_go: Callable[[int], None]):
         self.store, self.server, self.lock = store, server, lock
         self.busy, self.stop_here, self.claimed, self.let_go = busy, stop_here, claimed, let_go
@@ -80,8 +81,8 @@ class StopListener:
             try:
                 for run_id in self.store.taken(self.server, claimed):
                     self.let_go(run_id)
-                for run_id in self.store.stops_asked(self.server):
-                    self.stop_here(run_id)
+                for run_id, who in self.store.stops_asked(self.server):
+                    self.stop_here(run_id, who)
                     self.store.update_run(run_id, stop_asked_by=None)  # heard
             except Exception as exc:  # the records are away for a moment: look again next time
                 log.warning("looking for stops asked on other servers: %s", exc)

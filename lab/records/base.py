@@ -94,9 +94,9 @@ class RecordStore(abc.ABC):
         Whether it was marked."""
 
     @abc.abstractmethod
-    def stops_asked(self, server: str) -> list[int]:
+    def stops_asked(self, server: str) -> list[tuple[int, str]]:
         """The queued or running runs of lab server ``server`` whose Stop was pressed on
-        another server (`ask_to_stop`) and not yet heard."""
+        another server (`ask_to_stop`) and not yet heard, each with who pressed it."""
 
     @abc.abstractmethod
     def schema_version(self) -> int:
@@ -115,6 +115,10 @@ class RecordStore(abc.ABC):
         """Run id -> (best validation accuracy, the first epoch that reached it)."""
 
     # ---- people ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def person(self, person_id: str) -> Person | None:
+        """The person with identity ``person_id``, or None."""
 
     @abc.abstractmethod
     def person_by_key(self, key_hash: str) -> Person | None:

@@ -244,12 +244,11 @@ class SQLStore(RecordStore):
                         [Status.QUEUED, server, now(), run_id, Status.INTERRUPTED, Status.QUEUED])
             return cur.rowcount == 1
 
-    def stops_asked(self, server: str) -> list[int]:
+    def stops_asked(self, server: str) -> list[tuple[int, str]]:
         with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT id FROM runs WHERE server = ? AND stop_asked_by IS NOT NULL "
+            rows = cur.execute("SELECT id, stop_asked_by FROM runs WHERE server = ? AND stop_asked_by IS NOT NULL "
                                "AND status IN (?, ?) ORDER BY id", [server, Status.QUEUED, Status.RUNNING]).dicts()
-        return [r["id"] for r in rows]
-
+        return [(r["id"], r["stop_asked_by"]) for r in rows]
 
     def delete_run(self, run_id: int) -> None:
         with self._tx() as cur:
@@ -265,6 +264,14 @@ class SQLStore(RecordStore):
         return {r["run_id"]: (r["best"], r["epoch"]) for r in rows}
 
     # ---- people -------------------------------------------------------------------------
+
+    def person(self, person_id: str) -> Person | None:
+        number = str(person_id).removeprefix("p")
+        if not number.isdigit():  # not an identity this lab gave out
+            return None
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT * FROM people WHERE id = ?", [int(number)]).dicts()
+        return _person(rows[0]) if rows else None
 
     def person_by_key(self, key_hash: str) -> Person | None:
         with self._tx(write=False) as cur:
@@ -288,13 +295,13 @@ class SQLStore(RecordStore):
                                                       "continued_by_id"), ("sweeps", "owner", "owner_id"),
                                                       ("trials", "owner", "owner_id")):
                     cur.execute(f"UPDATE {table} SET {name_column} = ? WHERE {id_column} = ?", [name, person_id])
-        return self._person(person_id)
+        return self.person(person_id)
 
     def set_teacher(self, person_id: str, mark: str | None) -> Person:
         with self._tx() as cur:
             cur.execute("UPDATE people SET teacher = ?, teacher_mark = ? WHERE id = ?",
                         [int(mark is not None), mark, _person_number(person_id)])
-        return self._person(person_id)
+        return self.person(person_id)
 
     def save_draft(self, person_id: str, part: str, text: str) -> None:
         if part not in DRAFT_PARTS:
@@ -307,11 +314,6 @@ class SQLStore(RecordStore):
             rows = cur.execute("SELECT draft_network, draft_settings FROM people WHERE id = ?",
                                [_person_number(person_id)]).dicts()
         return {part: rows[0][f"draft_{part}"] if rows else None for part in DRAFT_PARTS}
-
-    def _person(self, person_id: str) -> Person:
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT * FROM people WHERE id = ?", [_person_number(person_id)]).dicts()
-        return _person(rows[0])
 
     @contextmanager
     def _unique(self, name: str):
