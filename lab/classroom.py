@@ -1,23 +1,24 @@
 """A class's competition: the leaderboard per dataset and the teacher's challenges.
 
 Every run is checked against every challenge when the leaderboard is read
-(`meets`), so a challenge set today counts the runs of yesterday, and
-nothing has to be kept in step.
+(`meets`), as it is now and as it was each time it ended before (the
+records' endings), so a challenge set today counts the runs of yesterday, a
+Continue after a deadline keeps a challenge met before it, and nothing has to
+be kept in step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from lab.data import DATASETS
-from lab.records import Challenge, RunRecord, Status
+from lab.records import Challenge, Ending, RunRecord, Status
 from lab.spec import unknown
 
 MAX_TITLE = 80
-SCORED = (Status.FINISHED, Status.STOPPED)  # runs with a test accuracy that counts
 
 
 class ChallengeError(ValueError):
@@ -132,7 +133,7 @@ def counts(run: RunRecord) -> bool:
         ...     2, status=Status.FINISHED, test_acc=0.9, origin="uploaded"))
         (True, False)
     """
-    return run.status in SCORED and run.test_acc is not None and not run.origin and not run.hidden
+    return run.status.scored and run.test_acc is not None and not run.origin and not run.hidden
 
 
 # Keras keeps accuracy in float32: 9,500 right of 10,000 is stored as 0.94999999, so an
@@ -159,11 +160,29 @@ def meets(run: RunRecord, challenge: Challenge) -> bool:
     return run.test_acc >= challenge.min_accuracy - ROUNDING
 
 
-def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge] = ()) -> pd.DataFrame:
+def ever_met(run: RunRecord, challenge: Challenge, endings: list[Ending] = ()) -> bool:
+    """Whether ``run`` `meets` ``challenge`` now, or did when it ended as one of ``endings``
+    says (its earlier finishes and stops: a Continue after the deadline keeps the tick).
+
+    Example:
+        >>> c = Challenge(1, "t", "mnist", 0.9, max_params=20000, deadline="2026-12-01 16:00:00")
+        >>> now = RunRecord(1, dataset="mnist", status=Status.FINISHED, test_acc=0.95, params=13002,
+        ...                 ended="2026-12-02 09:00:00")  # continued the next day
+        >>> ever_met(now, c), ever_met(now, c, [Ending(1, "2026-12-01 15:00:00", Status.FINISHED, 0.93)])
+        (False, True)
+    """
+    return meets(run, challenge) or any(
+        meets(replace(run, status=e.status, test_acc=e.test_acc, epochs_done=e.epochs_done,
+                      duration_s=e.duration_s, params=e.params, ended=e.ended), challenge) for e in endings)
+
+
+def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge] = (),
+                endings: dict[int, list[Ending]] | None = None) -> pd.DataFrame:
     """Best test accuracy per person on ``dataset``, best first, then one column per challenge
     of that dataset, then that run's parameters, epochs and training time; a challenge's column says whether
-    any of the person's runs met it (named by `challenge_column`: two challenges may share a
-    title, and a title may be a column's name). Only runs that `counts` accepts count.
+    any of the person's runs met it, now or at an earlier ending (`ever_met`; ``endings``: the
+    records' `RecordStore.endings`), named by `challenge_column`: two challenges may share a
+    title, and a title may be a column's name. Only runs that `counts` accepts count.
 
     Example:
         >>> runs = [RunRecord(1, owner="ada", dataset="mnist", status=Status.FINISHED, test_acc=0.9),
@@ -186,7 +205,7 @@ def leaderboard(runs: list[RunRecord], dataset: str, challenges: list[Challenge]
         row = {"person": run.owner, "test accuracy": run.test_acc, "run": run.id, "network": run.network,
                "parameters": run.params, "epochs": run.epochs_done, "training s": run.duration_s}
         for c in targets:
-            row[challenge_column(c)] = any(meets(r, c) for r in mine[who])
+            row[challenge_column(c)] = any(ever_met(r, c, (endings or {}).get(r.id, ())) for r in mine[who])
         rows.append(row)
     columns = (["person", "test accuracy"] + [challenge_column(c) for c in targets]  # in sight on a projector
                + ["run", "network", "parameters", "epochs", "training s"])

@@ -27,7 +27,8 @@ dataset = wanted if projector and wanted in DATASETS else st.selectbox(
 @resources.guarded
 def board():
     challenges = resources.store().challenges()
-    table = classroom.leaderboard(resources.runs(), dataset, [c for c in challenges if not c.closed])
+    table = classroom.leaderboard(resources.runs(), dataset, [c for c in challenges if not c.closed],
+                                  resources.store().endings())
     if projector:
         st.html(_big(table, dataset, [c for c in challenges if c.dataset == dataset and not c.closed]))
         return

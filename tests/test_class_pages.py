@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -301,6 +303,18 @@ def test_the_leaderboard_shows_the_best_run_and_who_met_a_challenge(monkeypatch)
     assert sorted(c for c in board.columns if c.startswith("challenge")) == [
         "challenge 1: Small", "challenge 2: Small", "challenge 3: test accuracy", "challenge 4: person"]
     assert len([b for b in at.button if b.key.startswith("challenge_close")]) == 4  # the teacher can close each
+
+
+def test_the_leaderboard_keeps_a_challenge_met_before_a_continue_after_its_deadline(monkeypatch):
+    store = Store()
+    run_id = seed_run(store, owner="ada", owner_id="p-a", test_acc=0.95, params=8000)
+    store.create_challenge(title="Small", dataset="mnist", min_accuracy=0.9, max_params=10000, max_epochs=None,
+                           max_seconds=None, deadline=store.run(run_id).ended)
+    time.sleep(1.1)  # the records keep whole seconds
+    store.update_run(run_id, status="running")  # continued after the deadline ...
+    store.update_run(run_id, status="finished", test_acc=0.96)  # ... and ended again
+    at = page("leaderboard")
+    assert at.dataframe[0].value.set_index("person")["challenge 1: Small"].to_dict() == {"ada": True}
 
 
 def test_the_projector_view_is_large_and_plain(monkeypatch):

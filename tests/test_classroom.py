@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from lab.classroom import ChallengeDraft, ChallengeError, check, deadline_example, leaderboard, meets
-from lab.records import Challenge, RunRecord, Status
+from lab.records import Challenge, Ending, RunRecord, Status
 
 NOW = dt.datetime(2026, 11, 21, 12, 0)
 
@@ -45,6 +46,20 @@ def test_challenges_mark_who_met_them_with_any_run():
     assert list(board.columns[:3]) == ["test accuracy", "challenge 1: small and good", "challenge 2: fast"]
     assert board["challenge 1: small and good"].to_dict() == {"bob": False, "ada": True, "cy": False}
     assert board["challenge 2: fast"].to_dict() == {"bob": True, "ada": False, "cy": False}
+
+
+def test_a_challenge_met_before_its_deadline_stays_met_after_a_later_continue():
+    c = Challenge(1, "by friday", "mnist", 0.9, max_epochs=10, deadline="2026-12-01 16:00:00")
+    ada = run(1, "ada", 0.96, epochs=20, ended="2026-12-02 09:00:00")  # continued after the deadline
+    bob = run(2, "bob", 0.97, epochs=20, ended="2026-12-02 09:00:00")
+    endings = {1: [Ending(1, "2026-12-01 15:00:00", Status.FINISHED, 0.93, 8, 30.0, 13002)],
+               2: [Ending(2, "2026-12-01 15:00:00", Status.FINISHED, 0.89, 8, 30.0, 13002),  # too low then
+                   Ending(2, "2026-12-01 17:00:00", Status.FINISHED, 0.95, 9, 30.0, 13002)]}  # too late
+    assert leaderboard([ada, bob], "mnist", [c], endings).set_index("person")["challenge 1: by friday"].to_dict() \
+        == {"bob": False, "ada": True}
+    assert not leaderboard([ada], "mnist", [c])["challenge 1: by friday"].any()  # as the run is now: too late
+    hidden = replace(ada, hidden=True)  # hidden now: it does not count, whatever it was
+    assert not leaderboard([hidden], "mnist", [c], endings)["challenge 1: by friday"].any()
 
 
 @pytest.mark.parametrize("changes, meets_it", [

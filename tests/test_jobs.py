@@ -147,6 +147,25 @@ def test_a_run_with_the_largest_seed_can_be_continued(local_manager):
     p = local_manager.wait(job.id, 120)
     assert (p.status, p.error) == ("finished", None) and local_manager.store.run(job.id).epochs_done == 2
 
+def test_a_continue_after_a_challenge_deadline_keeps_the_challenge_met_before_it(local_manager):
+    from lab.classroom import challenge_column, leaderboard
+
+    job = local_manager.submit(SMALL, settings(epochs=1), owner="ada")
+    assert local_manager.wait(job.id, 120).status == "finished"
+    store = local_manager.store
+    first = store.run(job.id)
+    made = store.create_challenge(title="by now", dataset="mnist", min_accuracy=0.01, max_params=None,
+                                  max_epochs=1, max_seconds=None, deadline=first.ended)
+    time.sleep(1.1)  # the records keep whole seconds: the continue ends after the deadline
+    local_manager.continue_run(job.id, 1, owner="ada")
+    assert local_manager.wait(job.id, 120).status == "finished"
+    assert store.run(job.id).ended > first.ended and store.run(job.id).epochs_done == 2
+    column = challenge_column(store.challenges()[0])
+    assert [c.id for c in store.challenges()] == [made]
+    assert leaderboard(store.runs(), "mnist", store.challenges(), store.endings())[column].tolist() == [True]
+    assert leaderboard(store.runs(), "mnist", store.challenges())[column].tolist() == [False]  # the run as it is now
+
+
 def _trained(manager, train):
     job = manager.submit(SMALL, train, owner="ada")
     p = manager.wait(job.id, 120)

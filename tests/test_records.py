@@ -337,6 +337,23 @@ def test_an_old_file_gains_the_class_tables_and_its_runs_belong_to_no_provable_o
     store.update_run(1, hidden=1)
     assert store.tags() == {1: ["first lab"]} and store.run(1).hidden
     assert store.best_epochs() == {1: (0.72, 2)}
+    assert set(store.endings()) == {1} and [e.test_acc for e in store.endings()[1]] == [0.71]  # its last ending
+
+
+def test_each_finish_or_stop_of_a_run_is_kept_as_it_was_then(store):
+    run_id = store.create_run(owner="ada", status="running", params=100)
+    store.update_run(run_id, status="finished", test_acc=0.9, epochs_done=3, duration_s=5.0)
+    store.update_run(run_id, status="running")  # continued
+    store.update_run(run_id, comment="a comment ends nothing")
+    store.update_run(run_id, status="stopped", test_acc=0.8, epochs_done=5, duration_s=9.0)
+    store.update_run(run_id, status="failed")  # no test accuracy that counts: not kept
+    uploaded = store.create_run(owner="bob", status="finished", test_acc=0.5)  # recorded as ended at once
+    ends = store.endings()
+    assert [(e.status, e.test_acc, e.epochs_done, e.duration_s, e.params) for e in ends[run_id]] == [
+        ("finished", pytest.approx(0.9), 3, 5.0, 100), ("stopped", pytest.approx(0.8), 5, 9.0, 100)]
+    assert ends[run_id][0].ended <= ends[run_id][1].ended and [e.test_acc for e in ends[uploaded]] == [0.5]
+    store.delete_run(run_id)
+    assert set(store.endings()) == {uploaded}
 
 
 def test_several_processes_writing_at_once_lose_nothing(open_records, tmp_path, request):

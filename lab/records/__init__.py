@@ -8,9 +8,9 @@ else the SQLite file in the data folder.
 from __future__ import annotations
 
 from lab.records.base import Conflict, RecordStore, StoreError
-from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Challenge, Epoch, Person, RunRecord, Status, Sweep
+from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Challenge, Ending, Epoch, Person, RunRecord, Status, Sweep
 
-__all__ = ["EPOCH_METRICS", "RUN_FIELDS", "Challenge", "Conflict", "Epoch", "Person", "RecordStore", "RunRecord",
+__all__ = ["EPOCH_METRICS", "RUN_FIELDS", "Challenge", "Conflict", "Ending", "Epoch", "Person", "RecordStore", "RunRecord",
            "Status", "StoreError", "Sweep", "open_store"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 
-from lab.records.types import Challenge, Epoch, Person, RunRecord, Sweep
+from lab.records.types import Challenge, Ending, Epoch, Person, RunRecord, Sweep
 from lab.records.types import TrialBatch
 
 
@@ -109,6 +109,11 @@ class RecordStore(abc.ABC):
     @abc.abstractmethod
     def delete_run(self, run_id: int) -> None:
         """Remove a run with its epochs and tags (its files are `lab.artifacts`' business)."""
+
+    @abc.abstractmethod
+    def endings(self) -> dict[int, list[Ending]]:
+        """Run id -> each time the run finished or stopped, oldest first, as it was then
+        (written by `create_run` and `update_run` when they finish or stop a run)."""
 
     @abc.abstractmethod
     def best_epochs(self) -> dict[int, tuple[float, int]]:

@@ -83,6 +83,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE people ADD COLUMN draft_network TEXT",
         "ALTER TABLE people ADD COLUMN draft_settings TEXT",
     )),
+    Migration(13, "each time a run finished or stopped, as it was then (a Continue keeps a challenge met)", (
+        "CREATE TABLE IF NOT EXISTS endings (run_id INTEGER, ended TEXT, status TEXT, test_acc {real}, "
+        "epochs_done INTEGER, duration_s {real}, params INTEGER)",
+        "INSERT INTO endings (run_id, ended, status, test_acc, epochs_done, duration_s, params) SELECT id, ended, "
+        "status, test_acc, epochs_done, duration_s, params FROM runs WHERE status IN ('finished', 'stopped') "
+        "AND ended IS NOT NULL",  # the last ending of each run: earlier ones were never kept
+    )),
 )
 
 LATEST = max(m.version for m in MIGRATIONS)

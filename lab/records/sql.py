@@ -17,7 +17,8 @@ from enum import Enum
 
 from lab.records.base import Conflict, RecordStore, StoreError
 from lab.records.migrations import LATEST, pending
-from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Challenge, Epoch, Person, RunRecord, Status, Sweep
+from lab.records.types import ENDING_FIELDS, EPOCH_METRICS, RUN_FIELDS, Challenge, Ending, Epoch, Person
+from lab.records.types import RunRecord, Status, Sweep
 from lab.records.types import TRIAL_FIELDS, TrialBatch
 
 INTERRUPTED_MESSAGES = {
@@ -144,8 +145,10 @@ class SQLStore(RecordStore):
         fields = _ended({"created": at, "updated": at, "epochs_done": 0, "comment": "", **fields})
         _check(fields)
         with self._tx() as cur:
-            return self._insert(cur, f"INSERT INTO runs ({', '.join(fields)}) VALUES "
-                                     f"({', '.join('?' * len(fields))})", list(fields.values()))
+            run_id = self._insert(cur, f"INSERT INTO runs ({', '.join(fields)}) VALUES "
+                                       f"({', '.join('?' * len(fields))})", list(fields.values()))
+            _keep_ending(cur, run_id, fields)
+            return run_id
 
     def update_run(self, run_id: int, **fields) -> None:
         fields = _ended({**fields, "updated": now()})
@@ -153,6 +156,7 @@ class SQLStore(RecordStore):
         with self._tx() as cur:
             cur.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                         [*fields.values(), run_id])
+            _keep_ending(cur, run_id, fields)
 
     def add_epoch(self, run_id: int, epoch: Epoch) -> None:
         values = [getattr(epoch, k) for k in EPOCH_METRICS]
@@ -252,8 +256,16 @@ class SQLStore(RecordStore):
 
     def delete_run(self, run_id: int) -> None:
         with self._tx() as cur:
-            for table, key in (("epochs", "run_id"), ("tags", "run_id"), ("runs", "id")):
+            for table, key in (("epochs", "run_id"), ("tags", "run_id"), ("endings", "run_id"), ("runs", "id")):
                 cur.execute(f"DELETE FROM {table} WHERE {key} = ?", [run_id])
+
+    def endings(self) -> dict[int, list[Ending]]:
+        with self._tx(write=False) as cur:
+            rows = cur.execute(f"SELECT {', '.join(ENDING_FIELDS)} FROM endings ORDER BY ended, run_id").dicts()
+        kept: dict[int, list[Ending]] = {}
+        for r in rows:
+            kept.setdefault(r["run_id"], []).append(Ending(**{**r, "status": Status(r["status"])}))
+        return kept
 
     def best_epochs(self) -> dict[int, tuple[float, int]]:
         with self._tx(write=False) as cur:
@@ -266,12 +278,7 @@ class SQLStore(RecordStore):
     # ---- people -------------------------------------------------------------------------
 
     def person(self, person_id: str) -> Person | None:
-        number = str(person_id).removeprefix("p")
-        if not number.isdigit():  # not an identity this lab gave out
-            return None
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT * FROM people WHERE id = ?", [int(number)]).dicts()
-        return _person(rows[0]) if rows else None
+        return self._person(person_id)
 
     def person_by_key(self, key_hash: str) -> Person | None:
         with self._tx(write=False) as cur:
@@ -295,13 +302,13 @@ class SQLStore(RecordStore):
                                                       "continued_by_id"), ("sweeps", "owner", "owner_id"),
                                                       ("trials", "owner", "owner_id")):
                     cur.execute(f"UPDATE {table} SET {name_column} = ? WHERE {id_column} = ?", [name, person_id])
-        return self.person(person_id)
+        return self._person(person_id)
 
     def set_teacher(self, person_id: str, mark: str | None) -> Person:
         with self._tx() as cur:
             cur.execute("UPDATE people SET teacher = ?, teacher_mark = ? WHERE id = ?",
                         [int(mark is not None), mark, _person_number(person_id)])
-        return self.person(person_id)
+        return self._person(person_id)
 
     def save_draft(self, person_id: str, part: str, text: str) -> None:
         if part not in DRAFT_PARTS:
@@ -314,6 +321,15 @@ class SQLStore(RecordStore):
             rows = cur.execute("SELECT draft_network, draft_settings FROM people WHERE id = ?",
                                [_person_number(person_id)]).dicts()
         return {part: rows[0][f"draft_{part}"] if rows else None for part in DRAFT_PARTS}
+
+    def _person(self, person_id: str) -> Person | None:
+        """`person`, for the methods that return one (a retried method never calls another)."""
+        number = str(person_id).removeprefix("p")
+        if not number.isdigit():  # not an identity this lab gave out
+            return None
+        with self._tx(write=False) as cur:
+            rows = cur.execute("SELECT * FROM people WHERE id = ?", [int(number)]).dicts()
+        return _person(rows[0]) if rows else None
 
     @contextmanager
     def _unique(self, name: str):
@@ -384,6 +400,14 @@ class SQLStore(RecordStore):
         with self._tx(write=False) as cur:
             rows = cur.execute(f"SELECT * FROM trials {where} ORDER BY id DESC", params).dicts()
         return [TrialBatch(**{k: r[k] for k in TRIAL_FIELDS}) for r in rows]
+
+
+def _keep_ending(cur: _Cursor, run_id: int, fields: dict) -> None:
+    """When ``fields`` finish or stop run ``run_id`` (just written), keep it as it is now
+    among its endings."""
+    if fields.get("status") is not None and Status(fields["status"]).scored:
+        cur.execute(f"INSERT INTO endings ({', '.join(ENDING_FIELDS)}) SELECT id, "
+                    f"{', '.join(ENDING_FIELDS[1:])} FROM runs WHERE id = ?", [run_id])
 
 
 def _ended(fields: dict) -> dict:

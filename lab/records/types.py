@@ -31,6 +31,11 @@ class Status(enum.StrEnum):
         """Waiting or training now."""
         return self in (Status.QUEUED, Status.RUNNING)
 
+    @property
+    def scored(self) -> bool:
+        """Ended with a test accuracy that counts (finished, or stopped and then tested)."""
+        return self in (Status.FINISHED, Status.STOPPED)
+
 
 @dataclass(frozen=True)
 class Epoch:
@@ -128,6 +133,23 @@ class RunRecord:
 
 
 RUN_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
+
+
+@dataclass(frozen=True)
+class Ending:
+    """A run as it was when it once finished or stopped: a Continue later changes the run,
+    not this (a challenge met before its deadline stays met)."""
+
+    run_id: int
+    ended: str
+    status: Status
+    test_acc: float | None = None
+    epochs_done: int = 0
+    duration_s: float | None = None
+    params: int | None = None
+
+
+ENDING_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Ending))
 
 
 @dataclass(frozen=True)
