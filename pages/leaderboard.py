@@ -48,21 +48,31 @@ def board():
 
 def _big(table, dataset: str, challenges: list) -> str:
     """The leaderboard in large type for a projector, with a tick for each open challenge
-    met and the challenges in words under it; every name escaped as text."""
+    met (numbered under one "challenges" heading, so the row fits) and the challenges in
+    words under it; long names and networks are cut short; every name escaped as text."""
     columns = [classroom.challenge_column(c) for c in challenges]
     cells = "".join(
-        f"<tr><td>{i}</td><td>{html.escape(str(r['person']))}</td><td>{r['test accuracy']:.2%}</td>"
+        f"<tr><td>{i}</td><td>{_cut(r['person'])}</td><td>{r['test accuracy']:.2%}</td>"
         + "".join(f"<td>{'✓' if r[col] else ''}</td>" for col in columns)
-        + f"<td>{int(r['parameters'] or 0):,}</td><td>{html.escape(str(r['network']))}</td></tr>"
+        + f"<td>{int(r['parameters'] or 0):,}</td><td>{_cut(r['network'])}</td></tr>"
         for i, r in enumerate(table.to_dict("records"), start=1))
-    heads = "".join(f"<th>challenge {c.id}</th>" for c in challenges)
+    two = " rowspan='2'" if challenges else ""
+    heads = (f"<tr><th{two}>#</th><th{two}>who</th><th{two}>test accuracy</th>"
+             + (f"<th colspan='{len(challenges)}'>challenges</th>" if challenges else "")
+             + f"<th{two}>parameters</th><th{two}>network</th></tr>"
+             + (f"<tr>{''.join(f'<th>{c.id}</th>' for c in challenges)}</tr>" if challenges else ""))
     said = "".join(f"<li>challenge {c.id}: {html.escape(classroom.describe(c))}</li>" for c in challenges)
-    return (f"<div style='font-size:2.2rem;line-height:1.4'><h1>{html.escape(DATASETS[dataset].title)}</h1>"
-            "<style>.lab-big td,.lab-big th{padding:0 1.2em 0 0;text-align:left}</style>"
-            "<table class='lab-big' style='width:100%'><tr><th>#</th><th>who</th><th>test accuracy</th>"
-            f"{heads}<th>parameters</th><th>network</th></tr>{cells}</table>"
-            f"{f'<ul style=font-size:1.6rem>{said}</ul>' if said else ''}</div>")
+    return (f"<div style='font-size:clamp(1.1rem,1.9vw,2.2rem);line-height:1.4'><h1>{html.escape(DATASETS[dataset].title)}</h1>"
+            "<style>.lab-big td,.lab-big th{padding:0 1.2em 0 0;text-align:left;white-space:nowrap}"
+            ".lab-cut{max-width:22vw;overflow:hidden;text-overflow:ellipsis}</style>"
+            f"<div style='overflow-x:auto'><table class='lab-big' style='width:100%'>{heads}{cells}</table></div>"
+            f"{f'<ul style=font-size:clamp(1rem,1.5vw,1.6rem)>{said}</ul>' if said else ''}</div>")
 
+
+def _cut(text) -> str:
+    """``text`` escaped, cut short with "…" when too wide for its column (whole on hover)."""
+    shown = html.escape(str(text))
+    return f"<div class='lab-cut' title='{shown}'>{shown}</div>"
 
 board()
 if not projector:

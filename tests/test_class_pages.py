@@ -330,9 +330,12 @@ def test_the_projector_view_is_large_and_plain(monkeypatch):
     at.run()
     assert not at.exception
     body = at.get("html")[0].proto.body
-    assert "&lt;b&gt;ada&lt;/b&gt; :red[x]" in body and "95.00%" in body and "font-size:2.2rem" in body
+    assert "&lt;b&gt;ada&lt;/b&gt; :red[x]" in body and "95.00%" in body and "2.2rem" in body
     # the open challenge, as on the Leaderboard page: a tick for ada (95%), none for bob (90%), its words
-    assert "<th>challenge 1</th>" in body and "challenge 2" not in body and "Gone" not in body
+    assert "<th colspan='1'>challenges</th>" in body and "<th>1</th>" in body
+    assert "challenge 2" not in body and "Gone" not in body
     assert "<td>95.00%</td><td>✓</td>" in body and "<td>90.00%</td><td></td>" in body
+    cut = "<div class='lab-cut' title='&lt;b&gt;ada&lt;/b&gt; :red[x]'>&lt;b&gt;ada&lt;/b&gt; :red[x]</div>"
+    assert cut in body  # a long name is cut short on the projector, whole on hover
     assert "<li>challenge 1: &lt;i&gt;Small&lt;/i&gt;: 92% test accuracy on MNIST handwritten digits" in body
     assert not at.sidebar.text_input  # no sign-in, no sidebar on a projector
