@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -53,24 +54,45 @@ def filter_runs(runs: list[RunRecord], tags: dict[int, list[str]], f: Filters) -
             and (not f.people or r.owner in f.people)
             and (not f.statuses or str(r.status) in f.statuses)
             and (not want or want in (r.network or "").casefold())
-            and (not f.tags or set(f.tags) & set(tags.get(r.id, ())))
+            and (not f.tags or _folded(f.tags) & _folded(tags.get(r.id, ())))
             and (f.sweep is None or r.sweep_id == f.sweep)]
 
 
-def parse_tags(text: str) -> list[str]:
-    """Tags typed as ``"dropout, small net"``: trimmed, without repeats.
+def tag_names(tags: dict[int, list[str]]) -> list[str]:
+    """Every tag in use, once each whatever its case (the first spelling in run order), sorted.
+
+    Example:
+        >>> tag_names({1: ["Dropout"], 2: ["dropout", "small"]})
+        ['Dropout', 'small']
+    """
+    names: dict[str, str] = {}
+    for run_id in sorted(tags):
+        for tag in tags[run_id]:
+            names.setdefault(tag.casefold(), tag)
+    return sorted(names.values(), key=str.casefold)
+
+
+def _folded(tags: Iterable[str]) -> set[str]:
+    return {t.casefold() for t in tags}
+
+
+def parse_tags(text: str, known: Iterable[str] = ()) -> list[str]:
+    """Tags typed as ``"dropout, small net"``: trimmed, without repeats, case ignored. A tag
+    some run already has (``known``) keeps that spelling, so "Dropout" and "dropout" stay one tag.
 
     Raises:
         TagError: more than `MAX_TAGS` tags, or one longer than `MAX_TAG` characters.
 
     Example:
-        >>> parse_tags(" dropout, small net,dropout ,")
-        ['dropout', 'small net']
+        >>> parse_tags(" Dropout, small net,dropout ,", known=["Small Net"])
+        ['Dropout', 'Small Net']
     """
-    tags = []
+    spelled = {t.casefold(): t for t in known}
+    tags: dict[str, str] = {}
     for tag in (" ".join(t.split()) for t in str(text).split(",")):
-        if tag and tag not in tags:
-            tags.append(tag)
+        if tag and tag.casefold() not in tags:
+            tags[tag.casefold()] = spelled.get(tag.casefold(), tag)
+    tags = list(tags.values())
     if len(tags) > MAX_TAGS:
         raise TagError(f"That is {len(tags)} tags: keep at most {MAX_TAGS} a run.")
     for tag in tags:

@@ -31,6 +31,7 @@ def test_filters_narrow_the_table():
     b = seed_run(store, owner="bob", owner_id="p-b", dataset="xor", network="XOR 2-2-1", status="failed")
     c = seed_run(store, owner="bob", owner_id="p-b", dataset="mnist", network="Deep net", hidden=1)
     store.set_tags(a, ["dropout"])
+    store.set_tags(b, ["Dropout"])  # tagged before tags ignored case: still one tag
     at = page("results")
     shown = lambda: at.dataframe[0].value["run"].tolist()  # noqa: E731
     assert shown() == [b, a]  # the hidden run is not shown
@@ -44,9 +45,12 @@ def test_filters_narrow_the_table():
     at.multiselect(key="filter_status").set_value([]).run()
     at.text_input(key="filter_network").set_value("NET").run()
     assert shown() == [c, a]
+    assert at.multiselect(key="filter_tag").options == ["dropout"]  # as the first run tagged spells it
     at.multiselect(key="filter_tag").set_value(["dropout"]).run()
     assert shown() == [a]
     assert "1 run shown of 3. Click a column header to sort." in values(at.caption)
+    at.text_input(key="filter_network").set_value("").run()
+    assert shown() == [b, a]
 
 
 def test_the_dataset_and_sweep_filters_and_the_best_epoch_beside_the_final_one():
@@ -89,6 +93,13 @@ def test_the_owner_tags_hides_and_deletes_after_a_confirmation(trained_model):
     at.button(key=f"save_tags_{run_id}").click().run()
     assert store.tags() == {run_id: ["<b>dropout</b>", "small"]}
     assert at.dataframe[0].value["tags"].tolist() == ["<b>dropout</b>, small"]
+    other = seed_run(store, owner="bob", owner_id="p-b")
+    store.set_tags(other, ["Small"])
+    at.run()
+    next(t for t in at.text_input if t.key.startswith(f"tags_{run_id}_")).set_value("small, SMALL").run()
+    at.button(key=f"save_tags_{run_id}").click().run()
+    assert store.tags()[run_id] == ["Small"]  # one tag, spelled as the class already spells it
+    store.delete_run(other)
 
     at.button(key=f"hide_{run_id}").click().run()
     assert store.run(run_id).hidden and at.dataframe[0].value.empty

@@ -77,3 +77,11 @@ def test_a_record_damaged_outside_the_lab_still_shows_and_exports():
     assert results.dropout(bad) is None
     doc = json.loads(export.spec_document(bad))
     assert doc["name"] == "n" and doc["train"] == {} and doc["run"]["test accuracy"] == 0.9
+
+
+def test_tags_are_one_whatever_their_case():
+    assert results.parse_tags("Dropout, dropout, SMALL", known=["small"]) == ["Dropout", "small"]
+    tags = {1: ["Dropout"], 2: ["dropout"], 3: ["wide"]}
+    assert results.tag_names(tags) == ["Dropout", "wide"]
+    runs = [RunRecord(i) for i in (1, 2, 3)]
+    assert [r.id for r in results.filter_runs(runs, tags, results.Filters(tags=("DROPOUT",)))] == [1, 2]

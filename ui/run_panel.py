@@ -69,7 +69,9 @@ def _tags(run: RunRecord, tags: list[str]) -> None:
                           key=state.key(f"tags_{run.id}", "results"))
     if st.button("Save tags", key=f"save_tags_{run.id}") and typed != ", ".join(tags):
         try:
-            resources.store().set_tags(run.id, results.parse_tags(typed))
+            store = resources.store()
+            others = results.tag_names({i: t for i, t in store.tags().items() if i != run.id})
+            store.set_tags(run.id, results.parse_tags(typed, others))  # "dropout" joins another run's "Dropout"
         except results.TagError as exc:
             st.error(escape(exc))
             return

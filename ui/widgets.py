@@ -11,7 +11,7 @@ import streamlit as st
 from lab import charts, device, evaluate, export
 from lab.data import DATASETS
 from lab.records import RunRecord, Status, Sweep
-from lab.results import Filters
+from lab.results import Filters, tag_names
 from lab.spec import LOSSES, OPTIMIZERS, SpecError, TrainSpec, parse_number
 from lab.words import plural
 from ui import resources, state
@@ -134,7 +134,7 @@ def result_filters(runs: list[RunRecord], tags: dict[int, list[str]], sweeps: li
         statuses = c[2].multiselect("Status", [str(s) for s in Status], key="filter_status")
         c = st.columns(3)
         network = c[0].text_input("Network name contains", key="filter_network")
-        chosen = c[1].multiselect("Tag", sorted({t for ts in tags.values() for t in ts}), key="filter_tag")
+        chosen = c[1].multiselect("Tag", tag_names(tags), key="filter_tag")
         named = {s.id: s for s in sweeps}
         sweep = c[2].selectbox("Sweep", [None, *named], key="filter_sweep", format_func=lambda i: "any run"
                                if i is None else f"sweep {i}: {named[i].network} ({named[i].owner})")
