@@ -11,13 +11,17 @@ NAN_ADVICE = ("The loss became NaN (not a number): the weights blew up. Training
               "Lower the learning rate (for example divide it by 10) and train again.")
 
 
-def diagnose(history: Sequence[Epoch], n_classes: int = 0) -> str | None:
+def diagnose(history: Sequence[Epoch], n_classes: int = 0, planned: int = 0) -> str | None:
     """What the finished epochs show, when it is clear; None otherwise.
 
     Args:
         history: finished epochs, oldest first.
         n_classes: classes of the dataset (0 = unknown); lets it tell a blown-up
             run (huge loss, accuracy no better than guessing) from a slow one.
+        planned: the epochs the run is to train in all (0 = unknown). A flat loss is
+            called only after a tenth of them, over the last fifth of the epochs done
+            (at least three): XOR's 500 one-batch epochs each move the loss by far
+            under 1%, though the whole run learns.
 
     Returns:
         One sentence about a NaN loss, a blown-up loss, overfitting or a flat loss, or None.
@@ -38,13 +42,20 @@ def diagnose(history: Sequence[Epoch], n_classes: int = 0) -> str | None:
     overfitting = _overfitting(history)
     if overfitting:
         return overfitting
-    losses = [row.loss for row in history[-3:]]
-    if len(history) >= 3 and (last.accuracy or 0.0) < 0.95:  # not a converged net
-        change = abs(losses[0] - losses[-1]) / max(abs(losses[0]), 1e-12)
-        if change < 0.01:
-            return ("The loss is not moving: under 1% change over the last three epochs. Try a "
-                    "larger learning rate, another optimizer, or a bigger network.")
-    return None
+    return _flat(history, planned)
+
+
+def _flat(history: Sequence[Epoch], planned: int) -> str | None:
+    """The flat-loss advice, when the loss moved under 1% over the window `diagnose` says."""
+    done = len(history)
+    if done < max(3, planned // 10) or (history[-1].accuracy or 0.0) >= 0.95:  # too early; a converged net
+        return None
+    window = max(3, done // 5)
+    first, last = history[-window].loss, history[-1].loss
+    if abs(first - last) / max(abs(first), 1e-12) >= 0.01:
+        return None
+    return (f"The loss is not moving: under 1% change over the last {window} epochs. Try a "
+            "larger learning rate, another optimizer, or a bigger network.")
 
 
 def _overfitting(history: Sequence[Epoch]) -> str | None:

@@ -38,6 +38,19 @@ def test_one_rise_is_not_yet_overfitting():
     assert diagnose(_h((1.0, 0.8), (0.7, 0.6), (0.5, 0.65))) is None
 
 
+def test_a_long_run_learning_slowly_is_not_called_flat():
+    """XOR's preset: 500 epochs of one batch each; the loss falls about 0.2% an epoch (0.64 at
+    epoch 50, 0.58 at 100, 0.42 at 200, as trained here), under 1% over any three epochs,
+    though the run learns. Seen in class: it was told "the loss is not moving" for a
+    quarter of its epochs."""
+    slow = [Epoch(k, loss=0.69 * 0.998 ** k, accuracy=0.75) for k in range(1, 501)]
+    assert all(diagnose(slow[:n], 2, planned=500) is None for n in range(1, 501))
+    assert diagnose(slow[:10], 2) is not None  # not knowing the plan, ten epochs are enough to call it
+    stuck = [Epoch(k, loss=0.6931 + 0.0001 * (k % 2), accuracy=0.5) for k in range(1, 501)]
+    assert diagnose(stuck[:49], 2, planned=500) is None  # a tenth of the plan first
+    assert "under 1% change over the last 12 epochs" in diagnose(stuck[:60], 2, planned=500)
+
+
 def test_flat_loss():
     msg = diagnose(_h((2.302, 2.30), (2.301, 2.30), (2.3015, 2.30)))
     assert msg is not None and "not moving" in msg and "learning rate" in msg

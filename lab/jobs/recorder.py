@@ -101,7 +101,7 @@ class Recorder:
     def epoch(self, row: Epoch) -> None:
         self.store.add_epoch(self.job.id, row)
         self.progress.add_epoch(row)
-        self.progress.update(advice=advice.diagnose(self.progress.history(), self._classes()))
+        self.progress.update(advice=self._advice())
 
     def saved(self, epoch: int, key: str) -> None:
         self.file_current = True
@@ -125,7 +125,7 @@ class Recorder:
             outcome = replace(outcome, message=" ".join(m for m in (outcome.message, self.note) if m))
         self.progress.update(status=outcome.status, message=outcome.message, seconds=outcome.seconds,
                              test_loss=outcome.test_loss, test_acc=outcome.test_acc,
-                             advice=advice.diagnose(self.progress.history(), self._classes()))
+                             advice=self._advice())
         self.store.update_run(self.job.id, status=outcome.status, message=outcome.message,
                               duration_s=outcome.seconds, test_loss=outcome.test_loss,
                               test_acc=outcome.test_acc, stop_asked_by=None)
@@ -169,6 +169,9 @@ class Recorder:
     def ended(self) -> None:
         """The executor is done with the job (after `finish` or `fail`)."""
         self.progress.update(ended_at=time.time())
+
+    def _advice(self) -> str | None:
+        return advice.diagnose(self.progress.history(), self._classes(), self.job.train.epochs)
 
     def _classes(self) -> int:
         from lab.data import DATASETS

@@ -57,7 +57,7 @@ def from_record(run: RunRecord, history: list[Epoch]) -> ProgressSnapshot:
         status=run.status, epoch=run.epochs_done, epochs=run.epochs_planned or 0, history=tuple(history),
         test_loss=run.test_loss, test_acc=run.test_acc, device=run.device, seconds=run.duration_s,
         message=message, error=message if run.status == Status.FAILED else None,
-        advice=advice.diagnose(history, info.n_classes if info else 0))
+        advice=advice.diagnose(history, info.n_classes if info else 0, run.epochs_planned or 0))
 
 
 def why_not_continued(run: RunRecord, has_model: bool) -> str | None:
