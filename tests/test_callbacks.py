@@ -79,6 +79,29 @@ def test_report_progress_tells_every_batch_and_samples_the_live_line(data):
     assert all(math.isfinite(s.loss) and 0 <= s.accuracy <= 1 for s, _, _ in calls.samples)
 
 
+def test_the_time_left_of_many_one_batch_epochs_counts_the_work_between_them_and_is_steady(monkeypatch):
+    """XOR's preset: 500 epochs of one batch. Each batch takes 1 ms and the work between
+    epochs (the epoch's records, advice) 9 ms, on a clock the test moves; one batch at
+    epoch 203 is slow (50 ms). The time left is read from the whole run since the second
+    epoch, not from the last batch: 10 ms an epoch, and one slow batch hardly moves it."""
+    import lab.jobs.callbacks as callbacks
+
+    clock = [0.0]
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: clock[0])
+    calls, epochs = Calls(), 500
+    progress = ReportProgress(calls, steps=1, batch_size=4, epochs=epochs)
+    left = {}
+    for epoch in range(epochs):
+        progress.on_epoch_begin(epoch)
+        clock[0] += 1.0 if epoch == 0 else 0.050 if epoch == 202 else 0.001  # the first one compiles
+        progress.on_train_batch_end(0, {"loss": 0.69, "accuracy": 0.5})
+        left[epoch + 1] = calls.samples[-1][2]
+        clock[0] += 0.009
+    assert left[100] == pytest.approx(400 * 0.010, rel=0.01)
+    assert left[203] == pytest.approx(297 * 0.010, rel=0.05)  # the slow batch: the estimate stays put
+    assert left[340] == pytest.approx(160 * 0.010, rel=0.05) and left[500] == 0.0
+
+
 def test_a_live_point_is_the_mean_of_the_images_since_the_point_before(data):
     """Keras reports means since the epoch began, which restart every epoch; a point of the
     live line is the mean over its own window, so the line does not jump at an epoch's start.

@@ -31,6 +31,12 @@ class ReportProgress(keras.callbacks.Callback):
     epoch, so a line of those jumps at each epoch's start though nothing happened
     there; the window's mean is read from two of them (``images`` per epoch, the
     last batch may be smaller).
+
+    The time left is the batches left times the mean time a batch has taken since
+    the second epoch began, everything between batches included (validation, the
+    epoch's records); in the first epoch, from this epoch's speed. A run of many
+    one-batch epochs (XOR) would otherwise be told a time from its last batch alone,
+    jumping with every slow one and blind to the work between epochs.
     """
 
     def __init__(self, sink, steps: int, batch_size: int, epochs: int, images: int | None = None):
@@ -40,19 +46,30 @@ class ReportProgress(keras.callbacks.Callback):
         self.every = max(1, steps // SAMPLES_PER_EPOCH)
         self.epoch, self.batch, self.t_epoch = 0, 0, time.perf_counter()
         self._last = (0, 0.0, 0.0)  # images seen this epoch, their loss and accuracy sums, at the last point
+        self.batches = 0  # batches done in this fit
+        self._since: tuple[float, int] | None = None  # time and batches done when its second epoch began
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.batch, self.t_epoch = epoch + 1, 0, time.perf_counter()
+        now = time.perf_counter()
+        if self.epoch and self._since is None:
+            self._since = (now, self.batches)
+        self.epoch, self.batch, self.t_epoch = epoch + 1, 0, now
         self._last = (0, 0.0, 0.0)
         self.sink.position(self.epoch, 0, self.steps)
 
     def on_train_batch_end(self, batch, logs=None):
         self.batch += 1
+        self.batches += 1
         self.sink.position(self.epoch, self.batch, self.steps)
         if self.batch % self.every and self.batch != self.steps:
             return
-        rate = self.batch * self.batch_size / max(time.perf_counter() - self.t_epoch, 1e-9)
+        now = time.perf_counter()
+        rate = self.batch * self.batch_size / max(now - self.t_epoch, 1e-9)
         left = (self.steps - self.batch) + self.steps * (self.epochs - self.epoch)
+        if self._since is None:
+            eta = left * self.batch_size / max(rate, 1e-9)
+        else:
+            eta = left * (now - self._since[0]) / max(self.batches - self._since[1], 1)
         seen = min(self.batch * self.batch_size, self.images)
         sums = (seen * float(logs["loss"]), seen * float(logs.get("accuracy", math.nan)))
         before, loss_before, acc_before = self._last
@@ -61,7 +78,7 @@ class ReportProgress(keras.callbacks.Callback):
         loss, accuracy = (sums[0] - loss_before) / window, (sums[1] - acc_before) / window
         sample = Sample(self.epoch - 1 + self.batch / self.steps, max(loss, 0.0),
                         min(max(accuracy, 0.0), 1.0))  # float32 means: a difference may stray by 1e-6
-        self.sink.sample(sample, rate, left * self.batch_size / max(rate, 1e-9))
+        self.sink.sample(sample, rate, eta)
 
 
 class StopOnRequest(keras.callbacks.Callback):
