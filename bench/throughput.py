@@ -112,7 +112,7 @@ def lab_job(manager: JobManager, model, train, timer: common.FitTimer, n_fit: in
     (fit,) = timer.take()
     return {"fit_s": fit["seconds"], "fit_cpu_s": fit["cpu_s"], "whole_s": whole, "whole_cpu_s": whole_cpu,
             "images": n_fit * train.epochs,
-            "val_acc": state.history[-1].val_accuracy if state.history else float("nan"),
+            "val_acc": next((h.val_accuracy for h in state.history[-1:] if h.val_accuracy is not None), float("nan")),
             "test_acc": state.test_acc, "thread": fit["thread"], "samples": len(state.samples)}
 
 

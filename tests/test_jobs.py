@@ -82,6 +82,29 @@ def test_xor_preset_learns_the_truth_table(local_manager):
     assert (out > 0.5).tolist() == [False, True, True, False]
 
 
+def test_a_training_set_of_one_batch_trains_as_plain_keras_does():
+    """The XOR table is one batch: it goes to fit as one batch repeated (Keras would build its
+    input anew every epoch, 4-5x the time: bench/README.md), and trains to the same weights."""
+    from lab import xor
+    from lab.jobs.trainer import fit_data
+
+    x, y = xor.INPUTS.astype(np.float32), xor.TARGETS.reshape(4, 1).astype(np.float32)
+
+    def trained(**data):
+        keras.utils.set_random_seed(1)
+        net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="relu"),
+                                keras.layers.Dense(1, activation="sigmoid")])
+        net.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+        net.fit(**data, epochs=60, verbose=0)
+        return net.get_weights()
+
+    ours = fit_data(x, y, batch_size=4)
+    assert ours["steps_per_epoch"] == 1
+    for a, b in zip(trained(**ours), trained(x=x, y=y, batch_size=4, shuffle=False)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert fit_data(x, y, batch_size=2) == {"x": x, "y": y, "batch_size": 2, "shuffle": True}  # Keras's batches
+
+
 def test_stop_ends_within_one_batch_and_keeps_what_was_trained(manager):
     job = manager.submit(SMALL, settings(epochs=50, batch_size=16, train_limit=4000), owner="ada")
     wait_until(lambda: manager.snapshot(job.id).epoch >= 2 and manager.snapshot(job.id).batch >= 3)
