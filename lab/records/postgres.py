@@ -29,7 +29,8 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from lab.records.base import RecordStore, StoreError
-from lab.records.sql import SQLStore, _Cursor
+from lab.records.cursor import Cursor
+from lab.records.sql import SQLStore
 
 try:
     import psycopg
@@ -136,11 +137,11 @@ class PostgresStore(SQLStore):
 
     # ---- what PostgreSQL does differently --------------------------------------------------
 
-    def _begin_write(self, cur: _Cursor) -> None:
+    def _begin_write(self, cur: Cursor) -> None:
         cur.execute("BEGIN")
         cur.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])  # released at COMMIT/ROLLBACK
 
-    def _get_version(self, cur: _Cursor) -> int:
+    def _get_version(self, cur: Cursor) -> int:
         # pg_tables is read with the statement's snapshot; to_regclass() would consult the
         # session's catalog cache, which inside the migration transaction may not yet show a
         # table another server created while this one waited for the lock
@@ -149,13 +150,13 @@ class PostgresStore(SQLStore):
             return 0
         return int(cur.execute("SELECT version FROM schema_version").one() or 0)
 
-    def _set_version(self, cur: _Cursor, version: int) -> None:
+    def _set_version(self, cur: Cursor, version: int) -> None:
         cur.execute("CREATE TABLE IF NOT EXISTS schema_version (one BOOLEAN PRIMARY KEY DEFAULT TRUE "
                     "CHECK (one), version INTEGER NOT NULL)")
         cur.execute("INSERT INTO schema_version (one, version) VALUES (TRUE, ?) ON CONFLICT (one) "
                     "DO UPDATE SET version = excluded.version", [int(version)])
 
-    def _insert(self, cur: _Cursor, sql: str, params: list) -> int:
+    def _insert(self, cur: Cursor, sql: str, params: list) -> int:
         return int(cur.execute(f"{sql} RETURNING id", params).one())
 
 

@@ -1,7 +1,9 @@
 """One SQL code path for every database the records can live in.
 
 `SQLStore` holds all the queries, written once in portable SQL (``?`` for
-parameters, ``INSERT ... ON CONFLICT`` for upserts) and the migration runner.
+parameters, ``INSERT ... ON CONFLICT`` for upserts) and the migration runner:
+the runs here, the class's records (people, tags, sweeps, challenges, trials)
+in `lab.records.sql_class`.
 A subclass for one database supplies only what differs: how to connect, how
 a writing transaction begins, where the schema version is kept, how a new
 row's id is read back, and its parameter style. SQLite-only or
@@ -11,15 +13,13 @@ PostgreSQL-only SQL lives in that subclass, nowhere else.
 from __future__ import annotations
 
 import abc
-import time
 from contextlib import contextmanager
-from enum import Enum
 
-from lab.records.base import Conflict, RecordStore, StoreError
+from lab.records.base import RecordStore, StoreError
+from lab.records.cursor import Cursor, now
 from lab.records.migrations import LATEST, pending
-from lab.records.types import ENDING_FIELDS, EPOCH_METRICS, RUN_FIELDS, Challenge, Ending, Epoch, Person
-from lab.records.types import RunRecord, Status, Sweep
-from lab.records.types import TRIAL_FIELDS, TrialBatch
+from lab.records.sql_class import ClassRecords
+from lab.records.types import ENDING_FIELDS, EPOCH_METRICS, RUN_FIELDS, Ending, Epoch, RunRecord, Status
 
 INTERRUPTED_MESSAGES = {
     Status.RUNNING: "The lab stopped while this run was active.",
@@ -28,41 +28,7 @@ INTERRUPTED_MESSAGES = {
 }
 
 
-def now() -> str:
-    """The local time as ``YYYY-MM-DD HH:MM:SS``."""
-    return time.strftime("%Y-%m-%d %H:%M:%S")
-
-
-class _Cursor:
-    """A cursor that speaks ``?`` parameters whatever the driver's style."""
-
-    def __init__(self, cur, placeholder: str):
-        self.cur, self.placeholder = cur, placeholder
-
-    def execute(self, sql: str, params=()) -> "_Cursor":
-        if self.placeholder != "?":
-            sql = sql.replace("?", self.placeholder)
-        self.cur.execute(sql, [_plain(p) for p in params])
-        return self
-
-    def dicts(self) -> list[dict]:
-        names = [d[0] for d in self.cur.description]
-        return [dict(zip(names, row)) for row in self.cur.fetchall()]
-
-    def one(self):
-        row = self.cur.fetchone()
-        return row[0] if row else None
-
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
-
-
-def _plain(value):
-    return value.value if isinstance(value, Enum) else value
-
-
-class SQLStore(RecordStore):
+class SQLStore(ClassRecords, RecordStore):
     """The queries and the migration runner; subclasses connect to one database."""
 
     TYPES: dict[str, str] = {}  # "id" and "real" for this database's DDL
@@ -76,19 +42,19 @@ class SQLStore(RecordStore):
         """A context manager yielding an open DB-API connection in autocommit mode."""
 
     @abc.abstractmethod
-    def _begin_write(self, cur: _Cursor) -> None:
+    def _begin_write(self, cur: Cursor) -> None:
         """Begin a transaction that will write (taking the write lock early)."""
 
     @abc.abstractmethod
-    def _get_version(self, cur: _Cursor) -> int:
+    def _get_version(self, cur: Cursor) -> int:
         """The schema version recorded in the database (0 for a new one)."""
 
     @abc.abstractmethod
-    def _set_version(self, cur: _Cursor, version: int) -> None:
+    def _set_version(self, cur: Cursor, version: int) -> None:
         """Record the schema version (inside the migration's transaction)."""
 
     @abc.abstractmethod
-    def _insert(self, cur: _Cursor, sql: str, params: list) -> int:
+    def _insert(self, cur: Cursor, sql: str, params: list) -> int:
         """Run an INSERT into a table with an ``id`` key and return the new row's id."""
 
     UNIQUE_ERRORS: tuple[type[BaseException], ...] = ()  # the driver's "unique value taken" errors
@@ -98,7 +64,7 @@ class SQLStore(RecordStore):
     @contextmanager
     def _tx(self, write: bool = True):
         with self._connection() as conn:
-            cur = _Cursor(conn.cursor(), self.PLACEHOLDER)
+            cur = Cursor(conn.cursor(), self.PLACEHOLDER)
             self._ensure_schema(cur)
             if not write:
                 yield cur
@@ -111,7 +77,7 @@ class SQLStore(RecordStore):
                 raise
             cur.execute("COMMIT")
 
-    def _ensure_schema(self, cur: _Cursor) -> None:
+    def _ensure_schema(self, cur: Cursor) -> None:
         """Bring the database to `LATEST`; checked on every connection, because the
         file may have been moved aside (or another server may have migrated it)."""
         version = self._get_version(cur)
@@ -275,134 +241,7 @@ class SQLStore(RecordStore):
                 "e.val_accuracy = m.best GROUP BY e.run_id, m.best").dicts()
         return {r["run_id"]: (r["best"], r["epoch"]) for r in rows}
 
-    # ---- people -------------------------------------------------------------------------
-
-    def person(self, person_id: str) -> Person | None:
-        return self._person(person_id)
-
-    def person_by_key(self, key_hash: str) -> Person | None:
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT * FROM people WHERE key_hash = ?", [key_hash]).dicts()
-        return _person(rows[0]) if rows else None
-
-    def create_person(self, key_hash: str, name: str) -> Person:
-        with self._unique(name):
-            with self._tx() as cur:
-                pid = self._insert(cur, "INSERT INTO people (key_hash, name, name_key, teacher, created) "
-                                        "VALUES (?, ?, ?, 0, ?)", [key_hash, name, _name_key(name), now()])
-        return Person(f"p{pid}", name)
-
-    def rename_person(self, person_id: str, name: str) -> Person:
-        with self._unique(name):
-            with self._tx() as cur:
-                cur.execute("UPDATE people SET name = ?, name_key = ? WHERE id = ?",
-                            [name, _name_key(name), _person_number(person_id)])
-                # what they did shows their name now: the old one is free for someone else to take
-                for table, name_column, id_column in (("runs", "owner", "owner_id"), ("runs", "continued_by",
-                                                      "continued_by_id"), ("sweeps", "owner", "owner_id"),
-                                                      ("trials", "owner", "owner_id")):
-                    cur.execute(f"UPDATE {table} SET {name_column} = ? WHERE {id_column} = ?", [name, person_id])
-        return self._person(person_id)
-
-    def set_teacher(self, person_id: str, mark: str | None) -> Person:
-        with self._tx() as cur:
-            cur.execute("UPDATE people SET teacher = ?, teacher_mark = ? WHERE id = ?",
-                        [int(mark is not None), mark, _person_number(person_id)])
-        return self._person(person_id)
-
-    def save_draft(self, person_id: str, part: str, text: str) -> None:
-        if part not in DRAFT_PARTS:
-            raise ValueError(f"A draft has the parts {', '.join(DRAFT_PARTS)}, not {part!r}.")
-        with self._tx() as cur:
-            cur.execute(f"UPDATE people SET draft_{part} = ? WHERE id = ?", [text, _person_number(person_id)])
-
-    def draft(self, person_id: str) -> dict[str, str | None]:
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT draft_network, draft_settings FROM people WHERE id = ?",
-                               [_person_number(person_id)]).dicts()
-        return {part: rows[0][f"draft_{part}"] if rows else None for part in DRAFT_PARTS}
-
-    def _person(self, person_id: str) -> Person | None:
-        """`person`, for the methods that return one (a retried method never calls another)."""
-        number = str(person_id).removeprefix("p")
-        if not number.isdigit():  # not an identity this lab gave out
-            return None
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT * FROM people WHERE id = ?", [int(number)]).dicts()
-        return _person(rows[0]) if rows else None
-
-    @contextmanager
-    def _unique(self, name: str):
-        try:
-            yield
-        except self.UNIQUE_ERRORS as exc:
-            raise Conflict(f"The name '{name}' is taken.") from exc
-
-    # ---- tags -------------------------------------------------------------------------
-
-    def set_tags(self, run_id: int, tags: list[str]) -> None:
-        with self._tx() as cur:
-            cur.execute("DELETE FROM tags WHERE run_id = ?", [run_id])
-            for tag in sorted(set(tags)):
-                cur.execute("INSERT INTO tags (run_id, tag) VALUES (?, ?)", [run_id, tag])
-
-    def tags(self) -> dict[int, list[str]]:
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT run_id, tag FROM tags ORDER BY run_id, tag").dicts()
-        out: dict[int, list[str]] = {}
-        for row in rows:
-            out.setdefault(row["run_id"], []).append(row["tag"])
-        return out
-
-    # ---- sweeps and challenges ------------------------------------------------------------
-
-    def create_sweep(self, **fields) -> int:
-        return self._create("sweeps", {"created": now(), **fields})
-
-    def sweeps(self) -> list[Sweep]:
-        with self._tx(write=False) as cur:
-            return [Sweep(**r) for r in cur.execute("SELECT * FROM sweeps ORDER BY id DESC").dicts()]
-
-    def create_challenge(self, **fields) -> int:
-        return self._create("challenges", {"created": now(), "closed": 0, **fields})
-
-    def challenges(self) -> list[Challenge]:
-        with self._tx(write=False) as cur:
-            rows = cur.execute("SELECT * FROM challenges ORDER BY id DESC").dicts()
-        return [Challenge(**{**r, "closed": bool(r["closed"])}) for r in rows]
-
-    def close_challenge(self, challenge_id: int, closed: bool = True) -> None:
-        with self._tx() as cur:
-            cur.execute("UPDATE challenges SET closed = ? WHERE id = ?", [int(closed), challenge_id])
-
-    def _create(self, table: str, fields: dict) -> int:
-        with self._tx() as cur:
-            return self._insert(cur, f"INSERT INTO {table} ({', '.join(fields)}) VALUES "
-                                     f"({', '.join('?' * len(fields))})", list(fields.values()))
-
-    # ---- trials (how often a network learns XOR) ---------------------------------------
-
-    def record_trials(self, batches: list[dict]) -> int:
-        unknown = {k for b in batches for k in b} - set(TRIAL_FIELDS) | ({"id", "study", "created"} & {
-            k for b in batches for k in b})
-        if not batches or unknown:
-            raise KeyError(f"Trial batches need fields of TrialBatch; unknown or not allowed: {sorted(unknown)}")
-        with self._tx() as cur:  # one transaction: the study number is taken under the write lock
-            study = int(cur.execute("SELECT COALESCE(MAX(study), 0) + 1 FROM trials").one())
-            for batch in batches:
-                fields = {"study": study, "created": now(), **batch}
-                self._insert(cur, f"INSERT INTO trials ({', '.join(fields)}) VALUES "
-                                  f"({', '.join('?' * len(fields))})", list(fields.values()))
-        return study
-
-    def trials(self, study: int | None = None) -> list[TrialBatch]:
-        where, params = ("WHERE study = ?", [study]) if study is not None else ("", [])
-        with self._tx(write=False) as cur:
-            rows = cur.execute(f"SELECT * FROM trials {where} ORDER BY id DESC", params).dicts()
-        return [TrialBatch(**{k: r[k] for k in TRIAL_FIELDS}) for r in rows]
-
-
-def _keep_ending(cur: _Cursor, run_id: int, fields: dict) -> None:
+def _keep_ending(cur: Cursor, run_id: int, fields: dict) -> None:
     """When ``fields`` finish or stop run ``run_id`` (just written), keep it as it is now
     among its endings."""
     if fields.get("status") is not None and Status(fields["status"]).scored:
@@ -422,22 +261,6 @@ def _ended(fields: dict) -> dict:
     if status is not None and not Status(status).active:
         return {**fields, "ended": fields.get("ended") or fields["updated"]}
     return fields
-
-
-def _name_key(name: str) -> str:
-    """Names compare without case or surrounding spaces: "Ada" and "ada " are one name."""
-    return " ".join(name.split()).casefold()
-
-
-DRAFT_PARTS = ("network", "settings")
-
-
-def _person_number(person_id: str) -> int:
-    return int(person_id.removeprefix("p"))
-
-
-def _person(row: dict) -> Person:
-    return Person(f"p{row['id']}", row["name"], bool(row["teacher"]), row.get("teacher_mark"))
 
 
 def _check(fields: dict) -> None:

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lab.records.base import StoreError
-from lab.records.sql import SQLStore, _Cursor
+from lab.records.cursor import Cursor
+from lab.records.sql import SQLStore
 from lab.settings import settings
 
 
@@ -64,14 +65,14 @@ class SQLiteStore(SQLStore):
         finally:
             db.close()
 
-    def _begin_write(self, cur: _Cursor) -> None:
+    def _begin_write(self, cur: Cursor) -> None:
         cur.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
 
-    def _get_version(self, cur: _Cursor) -> int:
+    def _get_version(self, cur: Cursor) -> int:
         return int(cur.execute("PRAGMA user_version").one())
 
-    def _set_version(self, cur: _Cursor, version: int) -> None:
+    def _set_version(self, cur: Cursor, version: int) -> None:
         cur.execute(f"PRAGMA user_version = {int(version)}")
 
-    def _insert(self, cur: _Cursor, sql: str, params: list) -> int:
+    def _insert(self, cur: Cursor, sql: str, params: list) -> int:
         return int(cur.execute(sql, params).cur.lastrowid)
