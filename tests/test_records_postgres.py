@@ -41,7 +41,8 @@ def test_an_empty_database_is_migrated_to_the_latest_schema_once(fresh_postgres_
     assert store.schema_version() == LATEST
     assert sql(fresh_postgres_url, "SELECT version FROM schema_version") == [(LATEST,)]  # one row
     tables = {r[0] for r in sql(fresh_postgres_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert tables == {"runs", "epochs", "trials", "people", "tags", "sweeps", "challenges", "servers", "schema_version"}
+    assert tables == {"runs", "epochs", "trials", "people", "tags", "sweeps", "challenges", "servers", "endings",
+                      "schema_version"}
     types = dict(sql(fresh_postgres_url, "SELECT column_name, data_type FROM information_schema.columns "
                                          "WHERE table_name = 'runs' AND column_name IN ('id', 'test_acc')"))
     assert types == {"id": "bigint", "test_acc": "double precision"}
