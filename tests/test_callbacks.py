@@ -90,14 +90,15 @@ def test_the_time_left_of_many_one_batch_epochs_counts_the_work_between_them_and
     monkeypatch.setattr(callbacks.time, "perf_counter", lambda: clock[0])
     calls, epochs = Calls(), 500
     progress = ReportProgress(calls, steps=1, batch_size=4, epochs=epochs)
-    left = {}
+    left, speed = {}, {}
     for epoch in range(epochs):
         progress.on_epoch_begin(epoch)
         clock[0] += 1.0 if epoch == 0 else 0.050 if epoch == 202 else 0.001  # the first one compiles
         progress.on_train_batch_end(0, {"loss": 0.69, "accuracy": 0.5})
-        left[epoch + 1] = calls.samples[-1][2]
+        speed[epoch + 1], left[epoch + 1] = calls.samples[-1][1:]
         clock[0] += 0.009
     assert left[100] == pytest.approx(400 * 0.010, rel=0.01)
+    assert speed[100] == pytest.approx(4 / 0.010, rel=0.01) and speed[203] == pytest.approx(speed[100], rel=0.05)
     assert left[203] == pytest.approx(297 * 0.010, rel=0.05)  # the slow batch: the estimate stays put
     assert left[340] == pytest.approx(160 * 0.010, rel=0.05) and left[500] == 0.0
 

@@ -32,11 +32,11 @@ class ReportProgress(keras.callbacks.Callback):
     there; the window's mean is read from two of them (``images`` per epoch, the
     last batch may be smaller).
 
-    The time left is the batches left times the mean time a batch has taken since
-    the second epoch began, everything between batches included (validation, the
-    epoch's records); in the first epoch, from this epoch's speed. A run of many
-    one-batch epochs (XOR) would otherwise be told a time from its last batch alone,
-    jumping with every slow one and blind to the work between epochs.
+    The speed and the time left come from the mean time a batch has taken since the
+    second epoch began, everything between batches included (validation, the epoch's
+    records); in the first epoch, from this epoch's batches. A run of many one-batch
+    epochs (XOR) would otherwise be told figures from its last batch alone, jumping
+    with every slow one and blind to the work between epochs.
     """
 
     def __init__(self, sink, steps: int, batch_size: int, epochs: int, images: int | None = None):
@@ -64,12 +64,12 @@ class ReportProgress(keras.callbacks.Callback):
         if self.batch % self.every and self.batch != self.steps:
             return
         now = time.perf_counter()
-        rate = self.batch * self.batch_size / max(now - self.t_epoch, 1e-9)
         left = (self.steps - self.batch) + self.steps * (self.epochs - self.epoch)
         if self._since is None:
-            eta = left * self.batch_size / max(rate, 1e-9)
+            per_batch = max(now - self.t_epoch, 1e-9) / self.batch
         else:
-            eta = left * (now - self._since[0]) / max(self.batches - self._since[1], 1)
+            per_batch = max(now - self._since[0], 1e-9) / max(self.batches - self._since[1], 1)
+        rate, eta = self.batch_size / per_batch, left * per_batch
         seen = min(self.batch * self.batch_size, self.images)
         sums = (seen * float(logs["loss"]), seen * float(logs.get("accuracy", math.nan)))
         before, loss_before, acc_before = self._last
