@@ -30,6 +30,8 @@ def epoch_chart(history: Sequence[Epoch], metric: str) -> dict:
     rows = [{"epoch": h.epoch, "metric": metric, "split": split, "value": _finite(getattr(h, key))}
             for h in history for split, key in (("train", metric), ("validation", f"val_{metric}"))
             if getattr(h, key) is not None]
+    shown = [(split, color) for split, color in (("train", "#1f77b4"), ("validation", "#ff7f0e"))
+             if any(r["split"] == split for r in rows)] or [("train", "#1f77b4")]  # no validation: no legend for it
     return {
         "title": f"{metric} per epoch", "height": 260, "data": {"values": rows},
         "mark": {"type": "line", "point": True},
@@ -38,7 +40,7 @@ def epoch_chart(history: Sequence[Epoch], metric: str) -> dict:
                   "axis": {"tickMinStep": 1, "format": "d"}},
             "y": {"field": "value", "type": "quantitative", "title": metric, "scale": {"zero": False}},
             "color": {"field": "split", "type": "nominal", "title": None,
-                      "scale": {"domain": ["train", "validation"], "range": ["#1f77b4", "#ff7f0e"]}},
+                      "scale": {"domain": [s for s, _ in shown], "range": [c for _, c in shown]}},
             "tooltip": [{"field": "epoch", "type": "quantitative"}, {"field": "split", "type": "nominal"},
                         {"field": "value", "type": "quantitative", "format": ".4f", "title": metric}],
         },

@@ -56,6 +56,12 @@ def test_epoch_chart(metric):
     assert got == want
 
 
+def test_an_epoch_chart_without_validation_has_no_validation_in_its_legend():
+    d, rows = _spec(epoch_chart([Epoch(1, loss=0.7), Epoch(2, loss=0.6)], "loss"))  # XOR: no validation split
+    assert _enc(d, "color")["scale"] == {"domain": ["train"], "range": ["#1f77b4"]}
+    assert {r["split"] for r in rows} == {"train"}
+
+
 def test_epoch_chart_empty_history():
     d, rows = _spec(epoch_chart([], "loss"))
     assert rows == [] and _enc(d, "y")["field"] == "value"

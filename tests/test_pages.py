@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 import lab.data
 from appkit import (WORKSHOP, WORKSHOP_PARAMS, digit_png, install_model, layers_key, open_page, page,
                     page_manager, seed_run, set_spec, start_app, values, version)
+from lab.records import Epoch
 from lab.records.sqlite import SQLiteStore as Store
 from lab.settings import settings
 from lab.spec import LayerSpec, ModelSpec
@@ -738,6 +739,17 @@ def test_where_a_gpu_is_present_train_offers_the_cpu_instead(monkeypatch):
     assert page_manager().wait(run_id, timeout=120).status == "finished"
     run = Store().run(run_id)
     assert json.loads(run.train_json)["cpu_only"] is True and run.device.startswith("CPU")
+
+
+def test_an_xor_runs_short_epochs_show_in_milliseconds():
+    store = Store()
+    run_id = seed_run(store, dataset="xor", network="XOR 2-2-1", test_acc=1.0, test_loss=0.03, duration_s=6.4,
+                      epochs_done=3)
+    for epoch in (1, 2, 3):
+        store.add_epoch(run_id, Epoch(epoch, loss=0.7, accuracy=0.5, seconds=0.012))
+    at = page("train")
+    assert at.selectbox(key="train_watch").value == run_id
+    assert {m.label: m.value for m in at.metric}["Per epoch"] == "12 ms"  # not "0.0 s"
 
 
 def test_train_watches_an_uploaded_run_which_has_no_test_loss_or_times():

@@ -8,7 +8,7 @@ import math
 
 import streamlit as st
 
-from lab import charts
+from lab import charts, words
 from lab.jobs import JobManager
 from lab.jobs.sink import STOPPED
 from lab.jobs.view import activity
@@ -92,10 +92,10 @@ def watch(manager: JobManager, run_id: int, me: Person) -> None:
         _charts(p)
         if p.test_acc is not None and not view.live:
             per_epoch = sum(h.seconds or 0 for h in p.history) / len(p.history) if p.history else None
-            figures = {"Test accuracy": (p.test_acc, "{:.2%}"), "Test loss": (p.test_loss, "{:.4f}"),
-                       "Total time": (p.seconds, "{:.1f} s"), "Per epoch": (per_epoch, "{:.1f} s")}
+            figures = {"Test accuracy": (p.test_acc, "{:.2%}".format), "Test loss": (p.test_loss, "{:.4f}".format),
+                       "Total time": (p.seconds, words.seconds), "Per epoch": (per_epoch, words.seconds)}
             for column, (label, (value, form)) in zip(st.columns(4), figures.items()):
-                column.metric(label, "—" if value is None else form.format(value))  # an uploaded run has no times
+                column.metric(label, "—" if value is None else form(value))  # an uploaded run has no times
             if p.device:
                 st.caption(escape(f"Trained on {p.device}."))
 
