@@ -88,11 +88,11 @@ def parse_tags(text: str, known: Iterable[str] = ()) -> list[str]:
         ['Dropout', 'Small Net']
     """
     spelled = {t.casefold(): t for t in known}
-    tags: dict[str, str] = {}
+    typed: dict[str, str] = {}
     for tag in (" ".join(t.split()) for t in str(text).split(",")):
-        if tag and tag.casefold() not in tags:
-            tags[tag.casefold()] = spelled.get(tag.casefold(), tag)
-    tags = list(tags.values())
+        if tag and tag.casefold() not in typed:
+            typed[tag.casefold()] = spelled.get(tag.casefold(), tag)
+    tags = list(typed.values())
     if len(tags) > MAX_TAGS:
         raise TagError(f"That is {len(tags)} tags: keep at most {MAX_TAGS} a run.")
     for tag in tags:

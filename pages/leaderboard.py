@@ -62,7 +62,8 @@ def _big(table, dataset: str, challenges: list) -> str:
              + f"<th{two}>parameters</th><th{two}>network</th></tr>"
              + (f"<tr>{''.join(f'<th>{c.id}</th>' for c in challenges)}</tr>" if challenges else ""))
     said = "".join(f"<li>challenge {c.id}: {html.escape(classroom.describe(c))}</li>" for c in challenges)
-    return (f"<div style='font-size:clamp(1.1rem,1.9vw,2.2rem);line-height:1.4'><h1>{html.escape(DATASETS[dataset].title)}</h1>"
+    return ("<div style='font-size:clamp(1.1rem,1.9vw,2.2rem);line-height:1.4'>"  # large, yet the row fits
+            f"<h1>{html.escape(DATASETS[dataset].title)}</h1>"
             "<style>.lab-big td,.lab-big th{padding:0 1.2em 0 0;text-align:left;white-space:nowrap}"
             ".lab-cut{max-width:22vw;overflow:hidden;text-overflow:ellipsis}</style>"
             f"<div style='overflow-x:auto'><table class='lab-big' style='width:100%'>{heads}{cells}</table></div>"
@@ -73,6 +74,7 @@ def _cut(text) -> str:
     """``text`` escaped, cut short with "…" when too wide for its column (whole on hover)."""
     shown = html.escape(str(text))
     return f"<div class='lab-cut' title='{shown}'>{shown}</div>"
+
 
 board()
 if not projector:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from lab.records.base import Conflict, RecordStore, StoreError
 from lab.records.types import EPOCH_METRICS, RUN_FIELDS, Challenge, Ending, Epoch, Person, RunRecord, Status, Sweep
 
-__all__ = ["EPOCH_METRICS", "RUN_FIELDS", "Challenge", "Conflict", "Ending", "Epoch", "Person", "RecordStore", "RunRecord",
-           "Status", "StoreError", "Sweep", "open_store"]
+__all__ = ["EPOCH_METRICS", "RUN_FIELDS", "Challenge", "Conflict", "Ending", "Epoch", "Person", "RecordStore",
+           "RunRecord", "Status", "StoreError", "Sweep", "open_store"]
 
 
 def open_store(home=None) -> RecordStore:
