@@ -108,7 +108,7 @@ class RecordStore(abc.ABC):
 
     @abc.abstractmethod
     def delete_run(self, run_id: int) -> None:
-        """Remove a run with its epochs and tags (its files are `lab.artifacts`' business)."""
+        """Remove a run with its epochs, tags and endings (its files are `lab.artifacts`' business)."""
 
     @abc.abstractmethod
     def endings(self) -> dict[int, list[Ending]]:
