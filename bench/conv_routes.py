@@ -2,10 +2,12 @@
 
 The cnn_32_64_128 preset's third convolution (24x24x64 in, 128 filters of 3x3, 22x22x128
 out) is 35.7 M of the network's 48.5 M multiply-adds per image. This times that one layer
-on 10,000 images (random inputs and weights of the real shapes, in batches) three ways,
+on 10,000 images (random inputs and weights of the real shapes, in batches) four ways,
 alternating in one process:
 
 * direct: ``tf.nn.conv2d`` + bias + ReLU, what Keras runs (oneDNN's direct convolution);
+* direct in bfloat16: the same on inputs and weights rounded to bfloat16, what the lab's
+  bfloat16 copies run (`lab.bf16`; oneDNN uses AMX's matrix units where the CPU has them);
 * Winograd F(4x4, 3x3) written in TensorFlow ops (Lavin and Gray, 2015): 36 products per
   4x4 output tile instead of 144, so 3.4 times fewer multiply-adds for this layer with its
   22-pixel output rounded up to 24, plus the input and output transforms. Once as a
@@ -14,7 +16,7 @@ alternating in one process:
   numpy's BLAS: what that route costs even if its transforms were free.
 
 It prints seconds per 10,000 images, the ratio to direct, and the largest difference of
-the Winograd outputs from direct (float32 rounding only). Medians of ``--rounds``.
+the other outputs from direct (Winograd: float32 rounding only). Medians of ``--rounds``.
 
 Usage (from the project root):
     .venv/bin/python bench/conv_routes.py
@@ -90,17 +92,25 @@ def main(argv=None) -> int:
     u = winograd_kernel(w)
     tiles = args.batch * 36
     v = rng.random((36, tiles, 64), dtype=np.float32)
-    direct = tf.function(lambda t: tf.nn.relu(tf.nn.conv2d(t, w, 1, "VALID") + bias))
+    direct = tf.function(lambda t: tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(t, w, 1, "VALID"), bias)))
+    wb, bb = tf.cast(w, tf.bfloat16), tf.cast(bias, tf.bfloat16)
+    xb = tf.cast(x, tf.bfloat16)  # in a bfloat16 copy the layer before hands over bfloat16 already
+    half = tf.function(lambda t: tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(t, wb, 1, "VALID"), bb)))
     routes = {
-        "direct (`tf.nn.conv2d`, what Keras runs)": lambda: direct(x).numpy(),
-        "Winograd F(4x4,3x3), TensorFlow graph": (lambda f: lambda: f(x).numpy())(
+        "direct (`tf.nn.conv2d`, what Keras runs)": lambda: direct(x),
+        "direct in bfloat16 (what `lab.bf16` copies run)": lambda: half(xb),
+        "Winograd F(4x4,3x3), TensorFlow graph": (lambda f: lambda: f(x))(
             tf.function(lambda t: winograd_conv(t, u, bias))),
-        "Winograd F(4x4,3x3), XLA": (lambda f: lambda: f(x).numpy())(
+        "Winograd F(4x4,3x3), XLA": (lambda f: lambda: f(x))(
             tf.function(lambda t: winograd_conv(t, u, bias), jit_compile=True)),
         "Winograd's matrix products alone, numpy BLAS": lambda: np.matmul(v, u),
     }
-    reference = routes["direct (`tf.nn.conv2d`, what Keras runs)"]()
-    diffs = {name: float(np.abs(fn() - reference).max()) for name, fn in routes.items() if "Winograd F" in name}
+    def as_array(t):
+        return np.asarray(tf.cast(t, tf.float32))
+
+    reference = as_array(routes["direct (`tf.nn.conv2d`, what Keras runs)"]())
+    diffs = {name: float(np.abs(as_array(fn()) - reference).max()) for name, fn in routes.items()
+             if "Winograd F" in name or "bfloat16" in name}
     calls = -(-args.images // args.batch)
     seconds = {name: [] for name in routes}
     for _ in range(args.rounds):

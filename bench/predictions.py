@@ -12,7 +12,11 @@ after training (once: the answers its test kept), then, alternating in one proce
   accuracy and every answer, from one pass;
 * plain: ``model.predict(x)`` on the scaled test images, the model already loaded (what
   a learner would type);
-* lab, compute: `lab.answers.answers` on the same loaded model and images;
+* lab, float32: `lab.answers.of_model` on the same loaded model and images (the very
+  numbers of ``model.predict``);
+* lab, compute: `lab.answers.quick`, what the lab computes anew with: on a CPU with
+  bfloat16 matrix units (`lab.bf16`), a bfloat16 copy of the CNN, its answers checked in
+  float32 near ties; elsewhere (or with ``LAB_BF16=0``) the float32 route above;
 * lab, first open: `lab.answers.for_run` with nothing kept yet (read the .keras file,
   scale the images, compute, write the kept file);
 * lab, open again: `lab.answers.for_run` when the answers are kept (what every later
@@ -21,13 +25,14 @@ after training (once: the answers its test kept), then, alternating in one proce
 Each in wall time (median of the rounds) and process CPU time (all threads), with the
 share of the cores other programs used. It also counts the multiply-adds of one image
 (convolutions and dense layers) to say how close to the CPU's arithmetic limit the
-compute runs, and checks that the lab's answers are exactly plain Keras' (``--bf16``
-adds what a bfloat16 copy of the model would take, and how many answers it changes).
+compute runs. It checks that the float32 route's answers and the ones a run's test kept
+are exactly plain Keras', and that the lab's computed answers give every image the same
+class (and says by how much their probabilities differ).
 
 Usage (from the project root):
     .venv/bin/python bench/predictions.py                        # both CNN presets, Fashion-MNIST's 10,000 test images
     .venv/bin/python bench/predictions.py --presets workshop_16_16_10,mlp_512_512 --rounds 3
-    .venv/bin/python bench/predictions.py --bf16
+    LAB_BF16=0 .venv/bin/python bench/predictions.py             # float32 throughout
 """
 
 from __future__ import annotations
@@ -45,8 +50,7 @@ import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lab import answers, data, predict, scoring  # noqa: E402
-from lab.build import build_model  # noqa: E402
+from lab import answers, bf16, data, predict, scoring  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
@@ -84,17 +88,6 @@ def trained_run(manager: JobManager, key: str, dataset: str, limit: int, epochs:
     return manager.store.run(job.id)
 
 
-def bf16_copy(model, key: str, ds: data.Dataset):
-    """The same network and weights computing in bfloat16 (mixed precision)."""
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        copy = build_model(load_presets()[key].model, ds.input_shape)
-    finally:
-        keras.config.set_dtype_policy("float32")
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def bench(key: str, args, manager: JobManager) -> dict:
     run = trained_run(manager, key, args.dataset, args.train_limit, args.epochs)
     models = manager.models
@@ -108,8 +101,9 @@ def bench(key: str, args, manager: JobManager) -> dict:
     answers.of_model(model, x[:512])
     tested.evaluate(x[:512], y[:512], batch_size=512, verbose=0)
     scoring.score(tested, x[:512], y[:512])
-    rows = {"test, plain": [], "test, lab": [], "plain": [], "compute": [], "first open": [], "open again": []}
-    others = []
+    rows = {"test, plain": [], "test, lab": [], "plain": [], "float32": [], "compute": [], "first open": [],
+            "open again": []}
+    others, strays = [], []
     for _ in range(args.rounds):
         common.wait_idle(args.max_others, timeout_s=args.idle_timeout)
         watch = common.Others()
@@ -120,7 +114,9 @@ def bench(key: str, args, manager: JobManager) -> dict:
         assert abs(score.accuracy - figures["accuracy"]) < 1e-6 and abs(score.loss - figures["loss"]) < 1e-4
         plain, *t = timed(lambda: model.predict(ds.scaled(ds.x_test), verbose=0))
         rows["plain"].append(t)
-        ours, *t = timed(lambda: answers.of_model(model, ds.scaled(ds.x_test)))
+        exact, *t = timed(lambda: answers.of_model(model, ds.scaled(ds.x_test)))
+        rows["float32"].append(t)
+        ours, *t = timed(lambda: answers.quick(model, ds.scaled(ds.x_test)))
         rows["compute"].append(t)
         models.predictions(run).unlink(missing_ok=True)
         predict.load_model.cache_clear()  # a first open reads the model file too
@@ -129,18 +125,15 @@ def bench(key: str, args, manager: JobManager) -> dict:
         again, *t = timed(lambda: answers.for_run(run, models))
         rows["open again"].append(t)
         others.append(watch.share())
-        assert np.array_equal(ours, plain) and np.array_equal(opened.probs, plain) and np.array_equal(again.probs, plain)
+        assert np.array_equal(exact, plain) and np.array_equal(again.probs, opened.probs)
         assert np.array_equal(score.outputs, plain) and np.array_equal(after_training.probs, plain)
-    out = {"preset": key, "images": len(x), "macs": multiply_adds(model), "others": max(others),
+        for computed in (ours, opened.probs):  # the same class for every image, probabilities a little apart
+            assert np.array_equal(computed.argmax(axis=1), plain.argmax(axis=1))
+            strays.append(float(np.abs(computed - plain).max()))
+    out = {"preset": key, "images": len(x), "macs": multiply_adds(model), "others": max(others), "stray": max(strays),
            "test_acc": opened.accuracy, "open after training": tuple(open_after)}
     for name, values in rows.items():
         out[name] = (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
-    if args.bf16:
-        half = bf16_copy(model, key, ds)
-        half.predict(x[:512], verbose=0)
-        fast, wall, cpu = timed(lambda: half.predict(x, verbose=0))
-        out["bf16"] = (wall, cpu, int((fast.argmax(axis=1) != plain.argmax(axis=1)).sum()),
-                       float(np.abs(fast.astype(np.float32) - plain).max()))
     return out
 
 
@@ -153,24 +146,28 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--max-others", type=float, default=0.10, help="wait until other programs use less than this")
     p.add_argument("--idle-timeout", type=float, default=60.0)
-    p.add_argument("--bf16", action="store_true", help="also time a bfloat16 copy of each model")
     args = p.parse_args(argv)
 
     print(f"Machine: {common.machine()}")
     ds = data.load(args.dataset)
-    print(f"Test set: {len(ds.y_test):,} images from {ds.source}; {args.rounds} rounds, medians\n")
+    print(f"Test set: {len(ds.y_test):,} images from {ds.source}; {args.rounds} rounds, medians")
+    route = ("a bfloat16 copy of each CNN, answers near ties checked in float32" if bf16.wanted() else
+             "float32 (LAB_BF16=0, no bfloat16 matrix units, or a GPU)")
+    print(f"Lab compute route: {route}\n")
     manager = JobManager(Store())
     results = [bench(k.strip(), args, manager) for k in args.presets.split(",") if k.strip()]
-    print("| preset | multiply-adds per image | plain `model.predict` s (CPU s) | lab compute s (CPU s) "
-          "| lab first open s (CPU s) | lab open again ms | first open / plain | GFLOP/s of CPU time | "
-          "others, max |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| preset | multiply-adds per image | plain `model.predict` s (CPU s) | lab float32 s (CPU s) | "
+          "lab compute s (CPU s) | lab first open s (CPU s) | lab open again ms | compute / plain | "
+          "first open / plain | float32 GFLOP/s of CPU time | largest probability difference | others, max |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         flops = 2 * r["macs"] * r["images"]
-        print(f"| {r['preset']} | {r['macs'] / 1e6:.1f} M | {r['plain'][0]:.2f} ({r['plain'][1]:.2f}) | "
-              f"{r['compute'][0]:.2f} ({r['compute'][1]:.2f}) | {r['first open'][0]:.2f} ({r['first open'][1]:.2f}) | "
-              f"{r['open again'][0] * 1000:.0f} | {r['first open'][0] / r['plain'][0]:.2f} | "
-              f"{flops / r['compute'][1] / 1e9:.0f} | {r['others']:.0%} |")
+        cells = [r["preset"], f"{r['macs'] / 1e6:.1f} M"]
+        cells += [f"{r[k][0]:.2f} ({r[k][1]:.2f})" for k in ("plain", "float32", "compute", "first open")]
+        cells += [f"{r['open again'][0] * 1000:.0f}", f"{r['compute'][0] / r['plain'][0]:.2f}",
+                  f"{r['first open'][0] / r['plain'][0]:.2f}", f"{flops / r['float32'][1] / 1e9:.0f}",
+                  f"{r['stray']:.4f}", f"{r['others']:.0%}"]
+        print("| " + " | ".join(cells) + " |")
     print("\nAt the end of training: the lab's test (figures and answers, one pass) against plain `model.evaluate`, "
           "and opening the run on Evaluate right after\n")
     print("| preset | plain `model.evaluate` s (CPU s) | lab test with answers s (CPU s) | lab / plain | "
@@ -180,16 +177,10 @@ def main(argv=None) -> int:
         plain, lab = r["test, plain"], r["test, lab"]
         print(f"| {r['preset']} | {plain[0]:.2f} ({plain[1]:.2f}) | {lab[0]:.2f} ({lab[1]:.2f}) | "
               f"{lab[0] / plain[0]:.2f} | {r['open after training'][0] * 1000:.0f} |")
-    print("\nAnswers identical to `model.predict` in every round (np.array_equal), the ones the run's test kept "
-          "included: yes; the lab test's loss and accuracy equal `evaluate`'s (to 1e-4, 1e-6); test accuracies "
-          + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
-    if args.bf16:
-        print("\n| preset | bfloat16 copy, `predict` s (CPU s) | answers that change (of the test set) | largest "
-              "probability change |")
-        print("| --- | --- | --- | --- |")
-        for r in results:
-            wall, cpu, changed, diff = r["bf16"]
-            print(f"| {r['preset']} | {wall:.2f} ({cpu:.2f}) | {changed} of {r['images']:,} | {diff:.4f} |")
+    print("\nIn every round: the float32 route's answers and the ones the run's test kept are identical to "
+          "`model.predict`'s (np.array_equal); the lab's computed answers give every image the class "
+          "`model.predict` gives; the lab test's loss and accuracy equal `evaluate`'s (to 1e-4, 1e-6). Test "
+          "accuracies " + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
     return 0
 
 

@@ -17,11 +17,13 @@ from functools import cached_property
 
 import numpy as np
 
-from lab import artifacts, data, predict
+from lab import artifacts, bf16, data, predict
 from lab.artifacts import ModelFiles
 from lab.records.types import RunRecord, Status
 
 BATCH = 500  # images per forward call: big enough that per-call overhead vanishes, small enough for memory
+NEAR = 0.02  # two largest probabilities closer than this: `quick` checks the answer in float32
+PROBE = 200  # images `quick` computes both ways first, to see how far the bfloat16 copy strays
 _LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)  # one computation per run at a time
 
 
@@ -84,6 +86,34 @@ def of_model(model, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
     rows = _as_model_input(model, images)
     out = [np.asarray(model.predict_on_batch(rows[i:i + batch]), dtype=np.float32) for i in range(0, len(rows), batch)]
     return as_probabilities(np.concatenate(out) if out else np.zeros((0, 0), np.float32))
+
+
+def quick(model, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
+    """The probabilities ``model`` gives ``images``, as `of_model`, about 3 times faster for
+    a CNN on a CPU with bfloat16 matrix units (`lab.bf16`; elsewhere simply `of_model`).
+
+    The bfloat16 copy's probabilities differ from float32's by a few thousandths, so every
+    answer (the class given) is float32's: the first `PROBE` images are computed both ways,
+    and where the copy strays by more than a quarter of `NEAR` there, or for a set of
+    images no larger than that, all are computed in float32; otherwise each image whose
+    two largest probabilities are within `NEAR` of each other is computed again in float32.
+    Pass only a model whose weights no longer change (one loaded from a file).
+
+    Raises:
+        EvaluateError: as `of_model`.
+    """
+    copy = bf16.conv_copy(model) if len(images) > PROBE and bf16.wanted() else None
+    if copy is None:
+        return of_model(model, images, batch)
+    probs = of_model(copy, images, batch)
+    exact = of_model(model, images[:PROBE], batch)
+    if np.abs(probs[:PROBE] - exact).max() > NEAR / 4:
+        return np.concatenate([exact, of_model(model, images[PROBE:], batch)])
+    probs[:PROBE] = exact
+    near = PROBE + np.flatnonzero(np.diff(np.partition(probs[PROBE:], -2, axis=1)[:, -2:], axis=1)[:, 0] < NEAR)
+    if near.size:
+        probs[near] = of_model(model, images[near], batch)
+    return probs
 
 
 def as_probabilities(out: np.ndarray) -> np.ndarray:
@@ -190,7 +220,7 @@ def _kept_key(version: str, test_set: str) -> str:
 def _compute(run: RunRecord, path, ds: data.Dataset) -> np.ndarray:
     try:
         model = predict.load_model(str(path), path.stat().st_mtime)
-        probs = of_model(model, ds.scaled(ds.x_test))
+        probs = quick(model, ds.scaled(ds.x_test))
     except (predict.BadModel, EvaluateError) as exc:
         raise EvaluateError(f"The model of run {run.id} cannot be used: {exc}") from exc
     if probs.shape[1] != len(ds.class_names):

@@ -60,6 +60,9 @@ VARIABLES: tuple[Variable, ...] = (
              "in this server and say so on the Train page; 0: refuse to train until it can"),
     Variable("LAB_DATASETS", "datasets", None, "first folder searched for datasets"),
     Variable("LAB_OFFLINE", "offline", False, "1: never try the Keras download"),
+    Variable("LAB_BF16", "bf16", True, "1: on a CPU with bfloat16 matrix units (Intel AMX), compute a run's "
+             "answers anew (Evaluate, the shift experiment, uploads) with a CNN's convolutional part in "
+             "bfloat16, each answer near a tie checked in float32 (about 3 times faster); 0: float32 throughout"),
     Variable("LAB_MAX_JOBS", "max_jobs", 1, "runs trained at the same time", minimum=1),
     Variable("LAB_QUEUE_SIZE", "queue_size", 8, "runs allowed to wait; more are refused with a "
              "message", minimum=0),
@@ -105,6 +108,7 @@ class Settings:
     ray_fallback: bool
     datasets: Path | None
     offline: bool
+    bf16: bool
     max_jobs: int
     queue_size: int
     checkpoint_s: float

@@ -98,7 +98,7 @@ def curve(model, ds: data.Dataset, direction: str, largest: int = LARGEST, count
     """
     check(largest, min(ds.x_test.shape[1:3]))
     images, labels = ds.x_test[:count], ds.y_test[:count]
-    return [float((answers.of_model(model, ds.scaled(shift(images, k, direction))).argmax(axis=1) == labels).mean())
+    return [float((answers.quick(model, ds.scaled(shift(images, k, direction))).argmax(axis=1) == labels).mean())
             for k in range(largest + 1)]
 
 
