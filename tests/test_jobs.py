@@ -149,7 +149,7 @@ def test_continue_extends_the_same_history_from_saved_weights_and_optimizer(mana
 def test_a_continue_stopped_within_its_first_new_epoch_keeps_the_saved_models_test_accuracy(manager):
     """Nothing new is saved when no new epoch ended, so the run's test accuracy must stay the
     one of the model file that Evaluate, Draw and the next Continue read."""
-    job = manager.submit(SMALL, settings(epochs=1, batch_size=16, train_limit=4000), owner="ada")
+    job = manager.submit(SMALL, settings(epochs=1, batch_size=4, train_limit=8000), owner="ada")  # 1,600 batches an epoch
     assert manager.wait(job.id, 120).status == "finished"
     before = manager.store.run(job.id)
     manager.continue_run(job.id, 50, owner="ada")
