@@ -105,8 +105,9 @@ def table(runs: list[RunRecord], best: dict[int, tuple[float, int]] | None = Non
           tags: dict[int, list[str]] | None = None) -> pd.DataFrame:
     """Store rows -> the results table, newest first.
 
-    ``accuracy`` is the test accuracy, or the last validation accuracy for a
-    run that was never tested; ``best val accuracy`` and ``best epoch`` come
+    ``accuracy`` is the test accuracy, empty for a run that was never tested
+    (interrupted before its test: its ``val accuracy`` is no test figure, and
+    usually higher); ``best val accuracy`` and ``best epoch`` come
     from ``best`` (`RecordStore.best_epochs`), ``tags`` from ``tags``.
 
     Example:
@@ -121,7 +122,7 @@ def table(runs: list[RunRecord], best: dict[int, tuple[float, int]] | None = Non
         rows.append({
             "run": r.id, "network": r.network, "activations": r.activations,
             "epochs": r.epochs_done, "comment": r.comment or "",
-            "accuracy": r.test_acc if r.test_acc is not None else r.val_acc,
+            "accuracy": r.test_acc,
             "best val accuracy": top[0], "best epoch": top[1], "tags": ", ".join(tags.get(r.id, ())),
             "sweep": r.sweep_id,
             "dataset": r.dataset, "parameters": r.params, "duration (s)": r.duration_s,

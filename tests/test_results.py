@@ -17,10 +17,10 @@ def _run(i, **kw):
     return RunRecord(**{**base, **kw})
 
 
-def test_table_has_the_workshop_columns_and_falls_back_to_validation_accuracy():
-    t = results.table([_run(2, test_acc=None), _run(1)])
+def test_table_has_the_workshop_columns():
+    t = results.table([_run(2), _run(1, test_acc=0.95)])
     assert t.columns[:6].tolist() == ["run", "network", "activations", "epochs", "comment", "accuracy"]
-    assert t["accuracy"].tolist() == [0.9, 0.9123]
+    assert t["accuracy"].tolist() == [0.9123, 0.95]
     assert t.loc[0, "optimizer"] == "adam" and t.loc[0, "batch size"] == 128
 
 
@@ -65,6 +65,16 @@ def test_the_table_puts_the_best_validation_epoch_beside_the_final_one():
     t = table([RunRecord(4, val_acc=0.81, spec_json=spec)], best={4: (0.86, 3)})
     row = t.iloc[0]
     assert (row["val accuracy"], row["best val accuracy"], row["best epoch"], row["dropout"]) == (0.81, 0.86, 3, 0.3)
+
+
+def test_accuracy_is_the_test_accuracy_only():
+    """An interrupted run was never tested: its validation accuracy (usually higher) must not
+    pass for a test figure beside the tested runs'."""
+    from lab.records import RunRecord, Status
+    from lab.results import table
+
+    t = table([RunRecord(1, test_acc=0.855, val_acc=0.87), RunRecord(2, status=Status.INTERRUPTED, val_acc=0.886)])
+    assert t.loc[0, "accuracy"] == 0.855 and pd.isna(t.loc[1, "accuracy"]) and t.loc[1, "val accuracy"] == 0.886
 
 
 def test_a_record_damaged_outside_the_lab_still_shows_and_exports():

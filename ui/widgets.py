@@ -155,7 +155,7 @@ def run_table(table: pd.DataFrame, key: str, picks: str = "results_run") -> None
     st.dataframe(table, hide_index=True, key=key, on_select=picked, selection_mode="single-row",
                  column_config={
                      "accuracy": st.column_config.NumberColumn(
-                         "accuracy", format="percent", help="Test accuracy (validation accuracy if not tested)"),
+                         "accuracy", format="percent", help="Test accuracy (empty for a run that was never tested)"),
                      "best val accuracy": st.column_config.NumberColumn(format="percent"),
                      "val accuracy": st.column_config.NumberColumn(format="percent"),
                      "train accuracy": st.column_config.NumberColumn(format="percent"),
