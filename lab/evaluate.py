@@ -12,6 +12,7 @@ import pandas as pd
 
 from lab.answers import EvaluateError, Predictions
 from lab.records.types import RunRecord
+from lab.words import percent
 
 PER_PAGE = 24
 ORDERS = ("most confidently wrong first", "least sure first", "test set order")
@@ -125,10 +126,13 @@ def caption(p: Predictions, i: int) -> str:
         >>> probs = np.full((1, 10), 0.07 / 9); probs[0, 1] = 0.93
         >>> caption(Predictions(np.array([7]), probs, tuple("0123456789")), 0)
         '#0 · Digit: 7 · Predicted: 1 (93%)'
+        >>> probs[0, 1] = 0.9994  # never "100%" when it is not
+        >>> caption(Predictions(np.array([7]), probs, tuple("0123456789")), 0)
+        '#0 · Digit: 7 · Predicted: 1 (99.9%)'
     """
     names = p.class_names
     return (f"#{i} · {true_word(names)}: {names[p.labels[i]]} · Predicted: {names[p.predicted[i]]} "
-            f"({p.confidence[i]:.0%})")
+            f"({percent(p.confidence[i])})")
 
 
 def caption_two(a: Predictions, b: Predictions, i: int, names: tuple[str, str]) -> str:
@@ -142,7 +146,7 @@ def caption_two(a: Predictions, b: Predictions, i: int, names: tuple[str, str]) 
     """
     names_ = a.class_names
     return (f"#{i} · {true_word(names_)}: {names_[a.labels[i]]} · {names[0]}: {names_[a.predicted[i]]} "
-            f"({a.confidence[i]:.0%}) · {names[1]}: {names_[b.predicted[i]]} ({b.confidence[i]:.0%})")
+            f"({percent(a.confidence[i])}) · {names[1]}: {names_[b.predicted[i]]} ({percent(b.confidence[i])})")
 
 
 def explain(probs: np.ndarray, class_names: tuple[str, ...], label: int | None = None) -> str:

@@ -20,3 +20,19 @@ def seconds(value: float) -> str:
         ('12 ms', '2.1 s', '1,234.5 s')
     """
     return f"{value * 1000:.0f} ms" if value < 0.1 else f"{value:,.1f} s"
+
+
+def percent(share: float) -> str:
+    """A share as a whole percentage, with a decimal where rounding would claim certainty:
+    a network 99.9% sure is not shown as "100%", nor one 0.2% sure as "0%".
+
+    Example:
+        >>> percent(0.93), percent(0.9994), percent(0.99999), percent(1.0), percent(0.002), percent(0.0)
+        ('93%', '99.9%', 'over 99.9%', '100%', '0.2%', '0%')
+    """
+    if share >= 1 or share <= 0:
+        return f"{share:.0%}"
+    for text in (f"{share:.0%}", f"{share:.1%}"):
+        if text not in ("100%", "0%", "100.0%", "0.0%"):
+            return text
+    return "over 99.9%" if share > 0.5 else "under 0.1%"

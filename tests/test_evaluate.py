@@ -17,6 +17,7 @@ import pytest
 import lab.data
 from appkit import install_model, page_manager, seed_run
 from lab import answers, artifacts, evaluate
+from lab.words import percent
 from lab.build import build_model
 from lab.records import RunRecord, Status
 from lab.records.sqlite import SQLiteStore as Store
@@ -91,7 +92,7 @@ def test_the_gallery_filters_and_orders(installed):
     assert np.concatenate([evaluate.page(wrong, k) for k in range(1, pages + 1)]).tolist() == wrong.tolist()
     i = int(ranked[0])
     assert evaluate.caption(p, i) == (f"#{i} · Digit: {p.labels[i]} · Predicted: {p.predicted[i]} "
-                                      f"({p.confidence[i]:.0%})")
+                                      f"({percent(p.confidence[i])})")
     with pytest.raises(ValueError, match="Show 'all', 'wrong' or a class from 0 to 9"):
         evaluate.gallery(p, 12)
 
@@ -200,7 +201,7 @@ def test_fashion_answers_use_class_names():
     i = int(evaluate.gallery(p)[0])
     names = ds.class_names
     assert evaluate.caption(p, i) == (f"#{i} · Class: {names[p.labels[i]]} · Predicted: {names[p.predicted[i]]} "
-                                      f"({p.confidence[i]:.0%})")
+                                      f"({percent(p.confidence[i])})")
     best = int(p.predicted[i])
     assert evaluate.explain(p.probs[i], names).startswith(
         f"The largest of the ten numbers is in place {best} ({names[best]}) (")
