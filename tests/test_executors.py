@@ -178,3 +178,18 @@ def test_a_continued_job_claims_its_run_only_once_the_record_says_it_trains_here
     assert run_in_thread(again, recorder) == [job.id]
     assert claims == [False] and seen == [(True, [])]
     assert store.run(job.id).status == Status.FINISHED and store.run(job.id).server == "lab-a"
+
+
+def test_the_progress_bar_says_when_the_trained_network_is_tested(store, tmp_path):
+    """After the last epoch the bar says the network is being tested, not "about 0 s left"."""
+    job = xor_job(store, tmp_path)
+    lines = []
+
+    class Watching(Recorder):
+        def phase(self, message):
+            super().phase(message)
+            lines.append(self.snapshot().line)
+
+    run_in_thread(job, Watching(job, store))
+    epochs = job.train.epochs
+    assert lines[-1] == f"epoch {epochs}/{epochs} trained: testing on the test set"

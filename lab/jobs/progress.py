@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 
 from lab.records.types import Epoch, Status
 
+TESTING = "Testing"  # the phase after the last epoch: the trained network answers the test set
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -61,7 +63,11 @@ class ProgressSnapshot:
             'getting ready: 1 of 3 epochs done'
             >>> ProgressSnapshot(Status.RUNNING, epoch=2, epochs=3, batch=5, batches=10, images_per_s=640, eta_s=9).line
             'epoch 2/3, batch 5/10, 640 images/s, about 9 s left'
+            >>> ProgressSnapshot(Status.RUNNING, epoch=3, epochs=3, batch=10, batches=10, message=TESTING).line
+            'epoch 3/3 trained: testing on the test set'
         """
+        if self.message == TESTING:
+            return f"epoch {self.epoch}/{self.epochs} trained: testing on the test set"
         if not self.batches:
             return f"getting ready: {self.epoch} of {self.epochs} epochs done"
         eta = f", about {self.eta_s:.0f} s left" if self.eta_s is not None else ""

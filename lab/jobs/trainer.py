@@ -18,6 +18,7 @@ from lab.device import device_name
 from lab.jobs.callbacks import (Checkpoint, KeepBest, RecordEpochs, ReportProgress, StopOnNaN,
                                 StopOnRequest)
 from lab.jobs.job import Job, JobRejected
+from lab.jobs.progress import TESTING
 from lab.jobs.sink import STOPPED, Answers, ModelSaver, Outcome, ProgressSink
 from lab.records import Status
 from lab.summary import validate
@@ -107,7 +108,7 @@ class Trainer:
         if nan.diverged:
             outcome = Outcome(Status.DIVERGED, advice.NAN_ADVICE, seconds=seconds)
         else:
-            sink.phase("Testing")
+            sink.phase(TESTING)
             test = scoring.score(net, arr.x_test, arr.y_test)
             status = Status.STOPPED if stop.stopped else Status.FINISHED
             outcome = Outcome(status, STOPPED if stop.stopped else "", test.loss, test.accuracy,
