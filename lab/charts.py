@@ -97,7 +97,7 @@ def count_chart(labels, class_names) -> alt.Chart:
     df = pd.DataFrame({"class": list(class_names), "count": counts.to_numpy()})
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("class:N", sort=list(class_names), title=None, axis=alt.Axis(labelAngle=0)),
-        y="count:Q", tooltip=["class", "count"],
+        y=alt.Y("count:Q", axis=alt.Axis(tickMinStep=1, format="d")), tooltip=["class", "count"],
     ).properties(height=220)
 
 

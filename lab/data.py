@@ -186,7 +186,7 @@ def _xor() -> Dataset:
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.uint8)
     y = np.array([0, 1, 1, 0], dtype=np.int64)
     return Dataset("xor", x, y, x, y, DATASETS["xor"].class_names, (2,), 1.0,
-                   "built in: the XOR truth table")
+                   "the XOR truth table, built into the lab")
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -36,3 +36,13 @@ def percent(share: float) -> str:
         if text not in ("100%", "0%", "100.0%", "0.0%"):
             return text
     return "over 99.9%" if share > 0.5 else "under 0.1%"
+
+
+def with_article(noun: str) -> str:
+    """``noun`` after "a", or "an" before a vowel or an 8 (read "eight").
+
+    Example:
+        >>> with_article("Ankle boot"), with_article("Sandal"), with_article("8"), with_article("7")
+        ('an Ankle boot', 'a Sandal', 'an 8', 'a 7')
+    """
+    return f"{'an' if noun[:1].lower() in tuple('aeiou8') else 'a'} {noun}"

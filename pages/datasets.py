@@ -30,12 +30,13 @@ st.caption(escape(f"Loaded from {ds.source}.{part}"))
 sample = ds.x_train[:1000]
 scaled = ds.scaled(sample)
 c = st.columns(2) + st.columns(2)  # two by two: "60000 x 28 x 28" is too wide for a quarter of a projector
-c[0].metric("Training set", " x ".join(map(str, ds.x_train.shape)))
-c[1].metric("Test set", " x ".join(map(str, ds.x_test.shape)))
+c[0].metric("Training set", " x ".join(f"{n:,}" for n in ds.x_train.shape))
+c[1].metric("Test set", " x ".join(f"{n:,}" for n in ds.x_test.shape))
 c[2].metric("Stored as", f"{ds.x_train.dtype}, {sample.min()} to {sample.max()}")
 c[3].metric("Network input", f"float32, {scaled.min():g} to {scaled.max():g}")
-st.write(f"Each value is divided by **{ds.scale:g}** so inputs lie between 0 and 1; "
-         f"the network's input shape is **{ds.input_shape}**.")
+scaling = (f"Each value is divided by **{ds.scale:g}** so inputs lie between 0 and 1" if ds.scale != 1 else
+           "The values are 0 and 1 already, so the network takes them as they are")
+st.write(f"{scaling}; the network's input shape is **{ds.input_shape}**.")
 
 st.subheader("Samples")
 if name == "xor":
@@ -60,6 +61,8 @@ label = int(ds.y_train[i])
 left, right = st.columns([1, 3])
 if name != "xor":
     left.image(np.kron(ds.x_train[i], np.ones((4, 4), np.uint8)), caption=f"label {label}")
+else:
+    left.write(f"Inputs **{ds.x_train[i][0]}, {ds.x_train[i][1]}**")
 named = "" if ds.class_names[label] == str(label) else f" ({ds.class_names[label]})"
 right.write(f"Label **{label}**{named} becomes a row with a 1 in place {label}:")
 right.dataframe(pd.DataFrame([np.eye(len(ds.class_names), dtype=int)[label]], columns=list(ds.class_names)),

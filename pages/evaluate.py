@@ -12,7 +12,7 @@ from ui.text import escape
 st.title("Evaluate")
 st.write("A run's test accuracy is one number. Here are the answers behind it: every test image with what the "
          "network read, which classes it mixes up (the confusion matrix), one image explained number by number, "
-         "two runs compared class by class, and what happens when the digits are moved a few pixels. Models "
+         "two runs compared class by class, and what happens when the images are moved a few pixels. Models "
          "can be downloaded, and a Keras model can be uploaded to look at it here and on the Draw page.")
 
 models = resources.models()

@@ -227,7 +227,7 @@ def test_a_dense_network_step_by_step(trained_model):
     at.number_input(key="dense_index").set_value(3).run()
     assert not at.error and not at.warning
     label = int(data.load("mnist").y_test[3])
-    assert caption(at.image[0]) == f"test image 3: a {label}"
+    assert caption(at.image[0]) == f"test image 3: {'an' if label == 8 else 'a'} {label}"
     assert len(charts(at)) == 4  # 784 inputs, two hidden layers, the probabilities
     outputs = at.dataframe[0].value
     assert list(outputs.columns) == ["class", "before softmax", "after softmax"]
@@ -261,7 +261,7 @@ def test_the_feature_maps_of_a_cnn(datasets_dir):
     assert at.selectbox(key="cnn_run").value == run_id
     assert not at.error and not at.info
     shown = [caption(image) for image in at.image]
-    assert shown[0].startswith("test image 0: a ")
+    assert shown[0].startswith("test image 0: a")
     assert shown[1].startswith("the 32 learned filters of the first Conv2D layer, 3x3 each")
     assert shown[2:] == [
         "layer 1, Conv2D: output shape (28, 28, 32), 32 maps of 28x28",

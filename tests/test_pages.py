@@ -10,6 +10,7 @@ the page itself. Helpers are in ``appkit.py``.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -52,8 +53,8 @@ def test_datasets_page_shows_samples_and_one_hot():
     assert any("IDX files in" in c and c.endswith("This copy holds 10,000 of them.") for c in values(at.caption)), \
         values(at.caption)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Training set"] == "8000 x 28 x 28"
-    assert metrics["Test set"] == "2000 x 28 x 28"
+    assert metrics["Training set"] == "8,000 x 28 x 28"
+    assert metrics["Test set"] == "2,000 x 28 x 28"
     assert metrics["Network input"] == "float32, 0 to 1"
     samples = at.image[0]
     assert len(samples.value) == 24 and samples.captions[0].startswith("0: ")
@@ -74,6 +75,10 @@ def test_datasets_page_xor_table():
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert table["x1 XOR x2"].tolist() == [0, 1, 1, 0]
+    words = " ".join(m.value for m in at.markdown)
+    assert "divided by" not in words and "The values are 0 and 1 already" in words
+    assert "Inputs **0, 0**" in words  # the one-hot example shows what its label belongs to
+    assert "Loaded from the XOR truth table, built into the lab." in [c.value for c in at.caption]
 
 
 def test_dataset_not_found_names_where_it_looked(monkeypatch, tmp_path):
@@ -264,6 +269,7 @@ def test_train_page_settings_and_no_runs_yet():
     start = at.button(key="train_start")
     assert start.label == "Start training" and not start.disabled
     assert values(at.info) == ["No runs yet: press Start training."]
+    assert f"Runs train in this server, on its CPU ({os.cpu_count()} cores)" in values(at.caption)
     assert "No training running." in values(at.sidebar.caption)
 
 

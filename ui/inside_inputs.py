@@ -17,6 +17,7 @@ from streamlit_drawable_canvas import st_canvas
 from lab import data, inside, predict
 from lab.jobs.view import why_not_continued
 from lab.records import RunRecord, Status
+from lab.words import with_article
 from ui import resources, state, widgets
 from ui.text import escape
 
@@ -89,7 +90,7 @@ def image(run: RunRecord, key: str) -> tuple[np.ndarray, int | None, str] | None
             return None
         label = int(ds.y_test[i])
         return ds.scaled(ds.x_test[i:i + 1]).reshape(ds.x_test.shape[1:]), label, \
-            f"test image {i}: a {ds.class_names[label]}"
+            f"test image {i}: {with_article(ds.class_names[label])}"
     st.caption("Draw one digit, white on black, with space around it.")
     canvas = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", height=196,
                        width=196, drawing_mode="freedraw", return_image_data=True,

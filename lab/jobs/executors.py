@@ -46,7 +46,7 @@ class ThreadExecutor:
     """
 
     def __init__(self, warning: str | None = None):
-        self.where, self.warning, self.problem = f"in this server ({cpu_name()})", warning, None
+        self.where, self.warning, self.problem = f"in this server, on its {cpu_name()}", warning, None
         self._lock = threading.Lock()
         self._running = 0
         self._tf_keys = reclaim.custom_gradient_keys()
