@@ -20,7 +20,10 @@ after training (once: the answers its test kept), then, alternating in one proce
 * lab, first open: `lab.answers.for_run` with nothing kept yet (read the .keras file,
   scale the images, compute, write the kept file);
 * lab, open again: `lab.answers.for_run` when the answers are kept (what every later
-  visit costs).
+  visit costs);
+* the shift experiment's curve for the run (`lab.shift.curve`: 1,000 test images moved
+  0 to 8 pixels, 9,000 answers), computed in float32 (``LAB_BF16=0``) and as the lab
+  computes it; both must give the same accuracies.
 
 Each in wall time (median of the rounds) and process CPU time (all threads), with the
 share of the cores other programs used. It also counts the multiply-adds of one image
@@ -38,6 +41,7 @@ Usage (from the project root):
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -50,7 +54,7 @@ import common  # noqa: E402  (sets LAB_OFFLINE, LAB_HOME before lab is imported)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lab import answers, bf16, data, predict, scoring  # noqa: E402
+from lab import answers, bf16, data, predict, scoring, shift  # noqa: E402
 from lab.jobs import JobManager  # noqa: E402
 from lab.records.sqlite import SQLiteStore as Store  # noqa: E402
 from lab.spec import load_presets  # noqa: E402
@@ -88,6 +92,19 @@ def trained_run(manager: JobManager, key: str, dataset: str, limit: int, epochs:
     return manager.store.run(job.id)
 
 
+def float32_only(fn):
+    """``fn()`` with ``LAB_BF16=0`` (the float32 route), the setting restored after."""
+    old = os.environ.get("LAB_BF16")
+    os.environ["LAB_BF16"] = "0"
+    try:
+        return fn()
+    finally:
+        if old is None:
+            del os.environ["LAB_BF16"]
+        else:
+            os.environ["LAB_BF16"] = old
+
+
 def bench(key: str, args, manager: JobManager) -> dict:
     run = trained_run(manager, key, args.dataset, args.train_limit, args.epochs)
     models = manager.models
@@ -102,7 +119,7 @@ def bench(key: str, args, manager: JobManager) -> dict:
     tested.evaluate(x[:512], y[:512], batch_size=512, verbose=0)
     scoring.score(tested, x[:512], y[:512])
     rows = {"test, plain": [], "test, lab": [], "plain": [], "float32": [], "compute": [], "first open": [],
-            "open again": []}
+            "open again": [], "shift, float32": [], "shift": []}
     others, strays = [], []
     for _ in range(args.rounds):
         common.wait_idle(args.max_others, timeout_s=args.idle_timeout)
@@ -124,6 +141,11 @@ def bench(key: str, args, manager: JobManager) -> dict:
         rows["first open"].append(t)
         again, *t = timed(lambda: answers.for_run(run, models))
         rows["open again"].append(t)
+        exact_curve, *t = timed(lambda: float32_only(lambda: shift.curve(model, ds, "right")))
+        rows["shift, float32"].append(t)
+        curve, *t = timed(lambda: shift.curve(model, ds, "right"))
+        rows["shift"].append(t)
+        assert curve == exact_curve
         others.append(watch.share())
         assert np.array_equal(exact, plain) and np.array_equal(again.probs, opened.probs)
         assert np.array_equal(score.outputs, plain) and np.array_equal(after_training.probs, plain)
@@ -177,9 +199,15 @@ def main(argv=None) -> int:
         plain, lab = r["test, plain"], r["test, lab"]
         print(f"| {r['preset']} | {plain[0]:.2f} ({plain[1]:.2f}) | {lab[0]:.2f} ({lab[1]:.2f}) | "
               f"{lab[0] / plain[0]:.2f} | {r['open after training'][0] * 1000:.0f} |")
+    print("\nThe shift experiment's curve for the run: 1,000 test images moved 0-8 pixels right\n")
+    print("| preset | float32 s (CPU s) | lab s (CPU s) | lab / float32 |")
+    print("| --- | --- | --- | --- |")
+    for r in results:
+        plain, lab = r["shift, float32"], r["shift"]
+        print(f"| {r['preset']} | {plain[0]:.2f} ({plain[1]:.2f}) | {lab[0]:.2f} ({lab[1]:.2f}) | {lab[0] / plain[0]:.2f} |")
     print("\nIn every round: the float32 route's answers and the ones the run's test kept are identical to "
           "`model.predict`'s (np.array_equal); the lab's computed answers give every image the class "
-          "`model.predict` gives; the lab test's loss and accuracy equal `evaluate`'s (to 1e-4, 1e-6). Test "
+          "`model.predict` gives, and its shift curves equal float32's; the lab test's loss and accuracy equal `evaluate`'s (to 1e-4, 1e-6). Test "
           "accuracies " + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
     return 0
 
