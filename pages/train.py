@@ -100,9 +100,12 @@ if others:
 if saved:
     c = st.columns([3, 1, 1])
     with c[0]:
-        run = widgets.run_picker("Run to continue", saved, key="cont_run", describe=lambda r: (
-            f"run {r.id}: {r.network}, {plural(r.saved_epoch or 0, 'epoch')} saved"
-            f"{' (training now)' if r.id in active else ''}"))
+        def described(r):  # with how it ended, unless it simply finished
+            state_ = "training now" if r.id in active else "" if r.status == Status.FINISHED else str(r.status)
+            return f"run {r.id}: {r.network}, {plural(r.saved_epoch or 0, 'epoch')} saved" + \
+                (f" ({state_})" if state_ else "")
+
+        run = widgets.run_picker("Run to continue", saved, key="cont_run", describe=described)
     more = widgets.whole("More epochs", 2, 1, "cont_more", c[1])
     c[2].write("")
     if c[2].button("Continue", key="cont_go", disabled=more is None):

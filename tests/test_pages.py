@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 import lab.data
 from appkit import (WORKSHOP, WORKSHOP_PARAMS, digit_png, install_model, layers_key, open_page, page,
                     page_manager, seed_run, set_spec, start_app, values, version)
-from lab.records import Epoch
+from lab.records import Epoch, Status
 from lab.records.sqlite import SQLiteStore as Store
 from lab.settings import settings
 from lab.spec import LayerSpec, ModelSpec
@@ -368,6 +368,10 @@ def test_train_a_tiny_run_then_see_it_in_results():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"] == f"{run.test_acc:.2%}"
     assert at.selectbox(key="cont_run").value == run.id  # it can be continued
+    assert at.selectbox(key="cont_run").options == [f"run {run.id}: {run.network}, 1 epoch saved"]
+    Store().update_run(run.id, status=Status.STOPPED)  # a run that did not finish says how it ended
+    assert at.run().selectbox(key="cont_run").options == [f"run {run.id}: {run.network}, 1 epoch saved (stopped)"]
+    Store().update_run(run.id, status=Status.FINISHED)
     other = open_page(same_browser("k-bob"), "pages/train.py")  # by its author only (or a teacher)
     assert [s.key for s in other.selectbox if s.key == "cont_run"] == []
     assert "1 saved run of others not listed: only whoever started a run, or a teacher, can continue it. To " \
