@@ -245,6 +245,17 @@ def compare_first(table_: pd.DataFrame, n: int = 3) -> list[int]:
     return [int(r) for r in table_.loc[table_["dataset"] == table_["dataset"].iloc[0], "run"][:n]]
 
 
+def datasets_of(table_: pd.DataFrame, runs: list[int]) -> list[str]:
+    """The datasets ``runs`` were trained on, each once, in the table's order (more than one:
+    their curves do not compare).
+
+    Example:
+        >>> datasets_of(pd.DataFrame({"run": [9, 8, 7], "dataset": ["mnist", "fashion_mnist", "mnist"]}), [9, 7])
+        ['mnist']
+    """
+    return list(dict.fromkeys(table_.loc[table_["run"].isin(runs), "dataset"]))
+
+
 def side_by_side(table_: pd.DataFrame, runs: list[int]) -> pd.DataFrame:
     """The chosen runs as columns and their fields as rows, numbers formatted for reading."""
     picked = table_[table_["run"].isin(runs)].set_index("run")

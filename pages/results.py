@@ -36,6 +36,10 @@ if by_id:
 st.subheader("Compare runs")
 picked = st.multiselect("Runs", list(table["run"]), default=results.compare_first(table), key="results_pick")
 if picked:
+    mixed = results.datasets_of(table, picked)
+    if len(mixed) > 1:
+        st.warning(f"These runs were trained on different datasets ({', '.join(DATASETS[d].title for d in mixed)}): "
+                   "their accuracies and losses do not compare. Pick runs of one dataset.")
     epochs = pd.DataFrame([{**vars(e), "run": f"run {rid}"} for rid in picked for e in store.epochs(rid)])
     if epochs.empty:
         st.caption("These runs have no finished epochs.")

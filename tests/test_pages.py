@@ -470,6 +470,15 @@ def test_results_table_and_comment_saved():
     assert table["accuracy"].tolist() == pytest.approx([0.91, 0.87])
     assert at.multiselect(key="results_pick").value == [second, first]
     assert "These runs have no finished epochs." in values(at.caption)
+    assert not at.warning
+
+    fashion = seed_run(store, dataset="fashion_mnist")
+    at.run().multiselect(key="results_pick").set_value([fashion, first]).run()
+    assert values(at.warning) == ["These runs were trained on different datasets (Fashion-MNIST clothes, MNIST "
+                                  "handwritten digits): their "
+                                  "accuracies and losses do not compare. Pick runs of one dataset."]
+    at.multiselect(key="results_pick").set_value([second, first]).run()
+    store.delete_run(fashion)
 
     # a comment typed in the run's own box is saved with its button
     at.selectbox(key="results_run").set_value(first).run()
