@@ -110,10 +110,16 @@ def quick(model, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
     if np.abs(probs[:PROBE] - exact).max() > NEAR / 4:
         return np.concatenate([exact, of_model(model, images[PROBE:], batch)])
     probs[:PROBE] = exact
-    near = PROBE + np.flatnonzero(np.diff(np.partition(probs[PROBE:], -2, axis=1)[:, -2:], axis=1)[:, 0] < NEAR)
+    near = PROBE + np.flatnonzero(_top_two_gap(probs[PROBE:]) < NEAR)
     if near.size:
         probs[near] = of_model(model, images[near], batch)
     return probs
+
+
+def _top_two_gap(probs: np.ndarray) -> np.ndarray:
+    """For each row, its largest probability minus its second largest."""
+    top_two = np.partition(probs, -2, axis=1)[:, -2:]
+    return top_two[:, 1] - top_two[:, 0]
 
 
 def as_probabilities(out: np.ndarray) -> np.ndarray:

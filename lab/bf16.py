@@ -52,8 +52,8 @@ def wanted() -> bool:
 
 def conv_copy(model):
     """``model`` computing in bfloat16 up to its first Dense layer, with the same weights;
-    None when it has no Conv2D layer (a dense network gains little) or cannot be copied layer by layer (a
-    foreign model built in a way Keras cannot clone).
+    None when it has no Conv2D layer (a dense network gains little) or cannot be copied
+    layer by layer (a foreign model built in a way Keras cannot clone).
 
     Made once per model object and kept while the model lives: pass only a model whose
     weights no longer change (one loaded from a file).
