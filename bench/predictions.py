@@ -92,6 +92,11 @@ def trained_run(manager: JobManager, key: str, dataset: str, limit: int, epochs:
     return manager.store.run(job.id)
 
 
+def seconds(t) -> str:
+    """A (wall, CPU) pair of seconds as a table cell: "1.02 (1.85)"."""
+    return f"{t[0]:.2f} ({t[1]:.2f})"
+
+
 def float32_only(fn):
     """``fn()`` with ``LAB_BF16=0`` (the float32 route), the setting restored after."""
     old = os.environ.get("LAB_BF16")
@@ -185,7 +190,7 @@ def main(argv=None) -> int:
     for r in results:
         flops = 2 * r["macs"] * r["images"]
         cells = [r["preset"], f"{r['macs'] / 1e6:.1f} M"]
-        cells += [f"{r[k][0]:.2f} ({r[k][1]:.2f})" for k in ("plain", "float32", "compute", "first open")]
+        cells += [seconds(r[k]) for k in ("plain", "float32", "compute", "first open")]
         cells += [f"{r['open again'][0] * 1000:.0f}", f"{r['compute'][0] / r['plain'][0]:.2f}",
                   f"{r['first open'][0] / r['plain'][0]:.2f}", f"{flops / r['float32'][1] / 1e9:.0f}",
                   f"{r['stray']:.4f}", f"{r['others']:.0%}"]
@@ -197,18 +202,18 @@ def main(argv=None) -> int:
     print("| --- | --- | --- | --- | --- |")
     for r in results:
         plain, lab = r["test, plain"], r["test, lab"]
-        print(f"| {r['preset']} | {plain[0]:.2f} ({plain[1]:.2f}) | {lab[0]:.2f} ({lab[1]:.2f}) | "
-              f"{lab[0] / plain[0]:.2f} | {r['open after training'][0] * 1000:.0f} |")
+        print(f"| {r['preset']} | {seconds(plain)} | {seconds(lab)} | {lab[0] / plain[0]:.2f} | "
+              f"{r['open after training'][0] * 1000:.0f} |")
     print("\nThe shift experiment's curve for the run: 1,000 test images moved 0-8 pixels right\n")
     print("| preset | float32 s (CPU s) | lab s (CPU s) | lab / float32 |")
     print("| --- | --- | --- | --- |")
     for r in results:
         plain, lab = r["shift, float32"], r["shift"]
-        print(f"| {r['preset']} | {plain[0]:.2f} ({plain[1]:.2f}) | {lab[0]:.2f} ({lab[1]:.2f}) | {lab[0] / plain[0]:.2f} |")
+        print(f"| {r['preset']} | {seconds(plain)} | {seconds(lab)} | {lab[0] / plain[0]:.2f} |")
     print("\nIn every round: the float32 route's answers and the ones the run's test kept are identical to "
           "`model.predict`'s (np.array_equal); the lab's computed answers give every image the class "
-          "`model.predict` gives, and its shift curves equal float32's; the lab test's loss and accuracy equal `evaluate`'s (to 1e-4, 1e-6). Test "
-          "accuracies " + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
+          "`model.predict` gives, and its shift curves equal float32's; the lab test's loss and accuracy equal "
+          "`evaluate`'s (to 1e-4, 1e-6). Test accuracies " + ", ".join(f"{r['preset']} {r['test_acc']:.4f}" for r in results))
     return 0
 
 
